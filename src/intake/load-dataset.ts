@@ -122,12 +122,13 @@ function recordColumns(a: Accessor, mapping: FieldMapping, bits: CategoryBits, k
 }
 
 /** Normalises emails and device ids, decides the quarantine reason, keeps an excerpt of bad records. */
-function finishRecords(inner: string, invalidReason: string, rawExpr: string): string {
+function finishRecords(inner: string, invalidReason: string, rawExpr: string, shapeReason = "NULL"): string {
   return `
 SELECT
   CASE WHEN is_blank THEN 'blank'
        WHEN invalid THEN ${invalidReason}
-       WHEN did IS NULL AND uid IS NULL AND dev IS NULL AND email IS NULL THEN '${NO_IDENTIFIER}'
+       WHEN did IS NULL AND uid IS NULL AND dev IS NULL AND email IS NULL
+         THEN coalesce(${shapeReason}, '${NO_IDENTIFIER}')
   END AS reason,
   did, uid, dev, email, name, country, org,
   cats0::BIGINT AS cats,
@@ -163,8 +164,14 @@ FROM (
     FROM (${source})
   )
 )`;
-  const objectCheck = `CASE WHEN NOT json_valid(line) THEN 'not valid JSON' ELSE 'not a JSON object' END`;
-  await sql.run(`CREATE TABLE ${table} AS ${finishRecords(inner, objectCheck, "line")}`);
+  const invalid = `CASE WHEN NOT json_valid(line) THEN 'not valid JSON' ELSE 'not a JSON object' END`;
+  const container = objectPath(format.kind);
+  const shape = `CASE WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'${
+    container
+      ? ` WHEN coalesce(json_type(line, ${literal(container)}), '') <> 'OBJECT' THEN '${container.slice(1)} is missing or not an object'`
+      : ""
+  } END`;
+  await sql.run(`CREATE TABLE ${table} AS ${finishRecords(inner, invalid, "line", shape)}`);
   // Fields outside the mapping, counted over the records that have them.
   const known = new Set(fieldsOfInterest(mapping));
   if (format.kind === "event") known.add("time");
@@ -187,6 +194,28 @@ function linesSource(path: string, gzip: boolean, rejectTable: string | null): s
   return `SELECT line FROM read_csv(${literal(path)}, columns = {'line': 'VARCHAR'}, delim = '\\0', quote = '',
     escape = '', header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_LINE_BYTES},
     buffer_size = ${MAX_LINE_BYTES * 2}, compression = '${gzip ? "gzip" : "none"}', ${rejects})`;
+}
+
+/**
+ * The delimiter is the candidate that occurs most often in the header line outside quotes. The
+ * header is the one line whose shape we can trust; DuckDB's sniffer, which votes over data rows,
+ * picks a wrong delimiter when many rows are malformed.
+ */
+async function guessDelimiter(path: string): Promise<string> {
+  const { head } = await readHead(path);
+  const firstLine = head.toString("utf8").split("\n", 1)[0] ?? "";
+  const counts = new Map<string, number>();
+  let quoted = false;
+  for (const ch of firstLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === "," || ch === ";" || ch === "\t" || ch === "|")) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  }
+  let best = ",";
+  let bestCount = 0;
+  for (const [ch, n] of counts) {
+    if (n > bestCount) [best, bestCount] = [ch, n];
+  }
+  return best;
 }
 
 async function readCsvHeader(path: string, delimiter: string, quote: string): Promise<string[]> {
@@ -217,20 +246,9 @@ async function loadCsv(
   bits: CategoryBits,
 ): Promise<Record<string, unknown>> {
   const compression = `compression = '${file.gzip ? "gzip" : "none"}'`;
-  let delimiter = ",";
-  let quote = '"';
-  let escape = '"';
-  try {
-    const sniff = await queryOne<{ Delimiter: string; Quote: string; Escape: string }>(
-      sql,
-      `SELECT Delimiter, Quote, Escape FROM sniff_csv(${literal(file.path)}, ${compression}, sample_size = 20480)`,
-    );
-    delimiter = sniff.Delimiter;
-    quote = sniff.Quote === "(empty)" ? "" : sniff.Quote;
-    escape = sniff.Escape === "(empty)" ? "" : sniff.Escape;
-  } catch {
-    // The sniffer gives up on some odd files; the defaults are RFC 4180.
-  }
+  const delimiter = await guessDelimiter(file.path);
+  const quote = '"';
+  const escape = '"';
   const header = await readCsvHeader(file.path, delimiter, quote);
   if (header.length === 0) throw badInput(`${file.path} line 1: the CSV has no header row`);
   const seen = new Map<string, number>();
