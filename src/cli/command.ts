@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { Config } from "../config/env.ts";
 import { usageError } from "../lib/errors.ts";
 
@@ -10,11 +10,16 @@ export type Command = Readonly<{
 }>;
 
 /** node:util parseArgs, with its errors turned into usage errors that name the option. */
-export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], options: T) {
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: readonly string[],
+  options: T,
+) {
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw usageError((error as Error).message.replace(/^Unknown option/, "unknown option").split(". To specify")[0] ?? "");
+    throw usageError(
+      (error as Error).message.replace(/^Unknown option/, "unknown option").split(". To specify")[0] ?? "",
+    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { loadConfig } from "../config/env.ts";
 import { AppError, describeError, exitCodeFor, usageError } from "../lib/errors.ts";
+import type { Command } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { demoDataCommand } from "./commands/demo-data.ts";
-import type { Command } from "./command.ts";
 
 const commands: readonly Command[] = [analyzeCommand, demoDataCommand];
 
@@ -34,7 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   try {
-    if (!command) throw usageError(`unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(", ")}`);
+    if (!command)
+      throw usageError(`unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(", ")}`);
     if (rest.includes("--help") || rest.includes("-h")) {
       process.stdout.write(`${command.help}\n`);
       return 0;

@@ -5,7 +5,11 @@ import type { Progress } from "../impact/analyze-incident.ts";
 export function terminalProgress(enabled: boolean): { progress: Progress; stop: () => void } {
   if (!enabled || !process.stderr.isTTY) return { progress: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: "{bar} {value}/{total} {stage}  {duration_formatted}", hideCursor: true },
+    {
+      stream: process.stderr,
+      format: "{bar} {value}/{total} {stage}  {duration_formatted}",
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;

@@ -16,7 +16,11 @@ async function analyze(files: Record<string, string | Buffer>, ids?: Parameters<
     datasets.push(await put(dir, name.replace(/\.gz$/, ""), content, name.endsWith(".gz")));
   }
   const out = path.join(dir, "out");
-  const summary = await analyzeIncident(testConfig, { datasets, identitiesDir: await identities(dir, ids), outDir: out });
+  const summary = await analyzeIncident(testConfig, {
+    datasets,
+    identitiesDir: await identities(dir, ids),
+    outDir: out,
+  });
   const csv = async (name: string) =>
     parseCsv(await readFile(path.join(out, name), "utf8"), { columns: true, bom: true }) as Row[];
   const quarantine = (await readFile(path.join(out, "quarantine.jsonl"), "utf8"))
@@ -48,7 +52,10 @@ describe("analyze: matching rules", () => {
     assert.equal(r.byKey.get("user:u3")?.matched_by, "email");
     assert.equal(r.summary.conflicts, 1);
     // The conflicting profile belongs to u1 (its id), so u1 is exposed by email and name, u3 by email only.
-    assert.equal(r.byKey.get("user:u1")?.categories, "user.behavior;user.contact.email;user.name;user.unique_id");
+    assert.equal(
+      r.byKey.get("user:u1")?.categories,
+      "user.behavior;user.contact.email;user.name;user.unique_id",
+    );
     assert.equal(r.byKey.get("user:u1")?.records, "2");
     assert.equal(r.byKey.get("user:u1")?.name, "Alice", "a matched user's name comes from the store");
     assert.equal(r.byKey.get("user:u2")?.email, "Bob@Example.com", "the store's email as written");
@@ -81,8 +88,14 @@ describe("analyze: matching rules", () => {
   it("a user matched only through a device says so", async () => {
     const r = await analyze({
       "p.jsonl": jsonl(profile("p-9", { $email: "bob@example.com", $device_id: "d7" })),
-      "e.jsonl": jsonl(event({ distinct_id: "$device:d7", $os: "Mac" }), event({ distinct_id: "$device:d8", $device_id: "d8" })),
-      "e2.jsonl": jsonl(event({ distinct_id: "other", $device_id: "d8" }), event({ distinct_id: "u3", $device_id: "d8" })),
+      "e.jsonl": jsonl(
+        event({ distinct_id: "$device:d7", $os: "Mac" }),
+        event({ distinct_id: "$device:d8", $device_id: "d8" }),
+      ),
+      "e2.jsonl": jsonl(
+        event({ distinct_id: "other", $device_id: "d8" }),
+        event({ distinct_id: "u3", $device_id: "d8" }),
+      ),
     });
     assert.equal(r.byKey.get("user:u2")?.matched_by, "email");
     assert.equal(r.byKey.get("user:u2")?.records, "2");
@@ -115,18 +128,21 @@ describe("analyze: matching rules", () => {
   });
 
   it("takes the store's country first, else the most frequent in the records", async () => {
-    const r = await analyze({
-      "e.jsonl": jsonl(
-        event({ distinct_id: "u1", mp_country_code: "US" }),
-        event({ distinct_id: "u2", $country_code: "JP" }),
-        event({ distinct_id: "u2", mp_country_code: "GB" }),
-        event({ distinct_id: "u2", mp_country_code: "GB" }),
-        event({ distinct_id: "u3" }),
-      ),
-      "p.jsonl": jsonl(profile("u3", { country: "ES" })),
-    }, {
-      users: "user_id,email,country,language\nu1,a@x.com,DE,de\nu2,b@x.com,,en\nu3,c@x.com,,\n",
-    });
+    const r = await analyze(
+      {
+        "e.jsonl": jsonl(
+          event({ distinct_id: "u1", mp_country_code: "US" }),
+          event({ distinct_id: "u2", $country_code: "JP" }),
+          event({ distinct_id: "u2", mp_country_code: "GB" }),
+          event({ distinct_id: "u2", mp_country_code: "GB" }),
+          event({ distinct_id: "u3" }),
+        ),
+        "p.jsonl": jsonl(profile("u3", { country: "ES" })),
+      },
+      {
+        users: "user_id,email,country,language\nu1,a@x.com,DE,de\nu2,b@x.com,,en\nu3,c@x.com,,\n",
+      },
+    );
     assert.equal(r.byKey.get("user:u1")?.country, "DE");
     assert.equal(r.byKey.get("user:u2")?.country, "GB");
     assert.equal(r.byKey.get("user:u3")?.country, "ES");
@@ -140,7 +156,8 @@ describe("analyze: matching rules", () => {
       {
         users: "user_id,email\nu1,a@x.com\nu2,b@x.com\nu3,c@x.com\nu4,d@x.com\n",
         orgs: "org_id,name\no1,One\no2,Two\no3,Three\no4,Four\n",
-        memberships: "org_id,user_id,role\no1,u1,owner\no1,u2,member\no1,u4,ADMIN\no3,u3,owner\no4,u1,owner\n",
+        memberships:
+          "org_id,user_id,role\no1,u1,owner\no1,u2,member\no1,u4,ADMIN\no3,u3,owner\no4,u1,owner\n",
       },
     );
     assert.equal(r.summary.affected_orgs, 2);
@@ -156,7 +173,9 @@ describe("analyze: matching rules", () => {
 
   it("counts a category only where its value is present and non-empty", async () => {
     const r = await analyze({
-      "e.jsonl": jsonl(event({ distinct_id: "u1", $email: "  ", $os: "", $browser: null, $city: [], $ip: "10.0.0.1" })),
+      "e.jsonl": jsonl(
+        event({ distinct_id: "u1", $email: "  ", $os: "", $browser: null, $city: [], $ip: "10.0.0.1" }),
+      ),
     });
     assert.equal(r.byKey.get("user:u1")?.categories, "user.behavior;user.device.ip_address;user.unique_id");
     assert.deepEqual(Object.keys(r.summary.by_category).sort(), [
@@ -168,7 +187,10 @@ describe("analyze: matching rules", () => {
 
   it("lists unmapped fields with how many rows carry them", async () => {
     const r = await analyze({
-      "e.jsonl": jsonl(event({ distinct_id: "u1", $insert_id: "a", mp_lib: "web" }), event({ distinct_id: "u1", mp_lib: "web" })),
+      "e.jsonl": jsonl(
+        event({ distinct_id: "u1", $insert_id: "a", mp_lib: "web" }),
+        event({ distinct_id: "u1", mp_lib: "web" }),
+      ),
       "p.jsonl": jsonl(profile("u2", { $last_seen: "2025-11-01" })),
     });
     assert.deepEqual(r.summary.unmapped_fields, { $insert_id: 1, $last_seen: 1, mp_lib: 2 });
@@ -177,7 +199,8 @@ describe("analyze: matching rules", () => {
 
 describe("analyze: formats", () => {
   it("reads generic CSV with a BOM, CRLF, semicolons and quoted fields", async () => {
-    const csv = '\ufeffemail;name;plan\r\n"alice@example.com";"Smith; Alice";pro\r\n"new@x.com";"Line\r\nbreak";free\r\n';
+    const csv =
+      '\ufeffemail;name;plan\r\n"alice@example.com";"Smith; Alice";pro\r\n"new@x.com";"Line\r\nbreak";free\r\n';
     const r = await analyze({ "people.csv": csv });
     assert.equal(r.summary.rows.read, 2);
     assert.equal(r.byKey.get("user:u1")?.categories, "user.contact.email;user.name");
@@ -195,7 +218,10 @@ describe("analyze: formats", () => {
     const page = await analyze({
       "p.json": JSON.stringify({
         page: 0,
-        results: [profile("u1", { $os: "Mac" }), profile("zz", { $email: "bob@example.com", $city: "Paris" })],
+        results: [
+          profile("u1", { $os: "Mac" }),
+          profile("zz", { $email: "bob@example.com", $city: "Paris" }),
+        ],
       }),
     });
     const dir = await tempDir();
@@ -209,8 +235,8 @@ describe("analyze: formats", () => {
     const parquet = await analyze({ "x.parquet": await readFile(pq) });
     for (const r of [arr, page, parquet]) {
       assert.deepEqual(
-        r.people.map((p) => [p.person_key, p.categories.replace("user.unique_id", "").replace(/;$/, "")]),
-        base.people.map((p) => [p.person_key, p.categories.replace("user.unique_id", "").replace(/;$/, "")]),
+        r.people.map((p) => [p.person_key, (p.categories ?? "").replace("user.unique_id", "").replace(/;$/, "")]),
+        base.people.map((p) => [p.person_key, (p.categories ?? "").replace("user.unique_id", "").replace(/;$/, "")]),
       );
     }
   });
@@ -238,7 +264,9 @@ describe("analyze: bad and hostile input", () => {
       good, // 10
     ];
     const content = Buffer.concat(
-      lines.map((l, i) => Buffer.concat([i === 5 ? Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) : Buffer.from(l), Buffer.from("\n")])),
+      lines.map((l, i) =>
+        Buffer.concat([i === 5 ? Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) : Buffer.from(l), Buffer.from("\n")]),
+      ),
     );
     const r = await analyze({ "e.jsonl": content });
     assert.deepEqual(
@@ -275,9 +303,19 @@ describe("analyze: bad and hostile input", () => {
   });
 
   it("writes CSV cells so that spreadsheets do not run them", async () => {
-    const hostile = ['=HYPERLINK("http://evil.example","click")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "<script>alert(1)</script>"];
+    const hostile = [
+      '=HYPERLINK("http://evil.example","click")',
+      "+1",
+      "-2+3",
+      "@SUM(A1)",
+      "\tx",
+      "\rx",
+      "<script>alert(1)</script>",
+    ];
     const r = await analyze({
-      "e.jsonl": jsonl(...hostile.map((name, i) => event({ distinct_id: `h${i}`, $email: `h${i}@x.com`, $name: name }))),
+      "e.jsonl": jsonl(
+        ...hostile.map((name, i) => event({ distinct_id: `h${i}`, $email: `h${i}@x.com`, $name: name })),
+      ),
     });
     const text = await readFile(path.join(r.dir, "out", "people.csv"), "utf8");
     const names = r.people.map((p) => p.name).sort();
@@ -289,7 +327,9 @@ describe("analyze: bad and hostile input", () => {
     await assert.rejects(
       analyze({ "dup.csv": "email,name,email\na@x.com,A,b@x.com\n" }),
       (e: unknown) =>
-        e instanceof AppError && e.code === "BAD_INPUT" && /dup\.csv line 1: duplicate column name "email" \(columns 1 and 3\)/.test(e.message),
+        e instanceof AppError &&
+        e.code === "BAD_INPUT" &&
+        /dup\.csv line 1: duplicate column name "email" \(columns 1 and 3\)/.test(e.message),
     );
   });
 
@@ -302,7 +342,9 @@ describe("analyze: bad and hostile input", () => {
   });
 
   it("reports CSV rows with the wrong number of fields by line", async () => {
-    const r = await analyze({ "e.csv": "email,name\na@x.com,A\nb@x.com,B,extra\nc@x.com\nalice@example.com,Alice\n" });
+    const r = await analyze({
+      "e.csv": "email,name\na@x.com,A\nb@x.com,B,extra\nc@x.com\nalice@example.com,Alice\n",
+    });
     assert.deepEqual(
       r.quarantine.map((q) => [q.line, q.reason]),
       [

@@ -1,11 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/env.ts";
-import { openDuckDb, queryOne, queryRows, type Sql } from "../lib/duckdb.ts";
-import { usageError } from "../lib/errors.ts";
 import { type CategoryBits, categoryBits, type LoadedFile, loadDataset } from "../intake/load-dataset.ts";
 import { type IdentityStore, loadIdentities } from "../intake/load-identities.ts";
 import { defaultMapping, type FieldMapping } from "../intake/mapping.ts";
+import { openDuckDb, queryOne, queryRows, type Sql } from "../lib/duckdb.ts";
+import { usageError } from "../lib/errors.ts";
 import { resolveSubjects } from "./resolve-subjects.ts";
 import { writeResults } from "./write-results.ts";
 
@@ -91,7 +91,9 @@ export async function analyzeIncident(
  * reader accepted, so each rejected line before it shifts it by one.
  */
 async function quarantineTable(sql: Sql, files: readonly LoadedFile[]): Promise<FileSummary[]> {
-  await sql.run(`CREATE TABLE quarantine (file VARCHAR, line BIGINT, "row" BIGINT, reason VARCHAR, raw VARCHAR)`);
+  await sql.run(
+    `CREATE TABLE quarantine (file VARCHAR, line BIGINT, "row" BIGINT, reason VARCHAR, raw VARCHAR)`,
+  );
   const summaries: FileSummary[] = [];
   for (const f of files) {
     const lineBased = f.format.container === "lines" || f.format.container === "csv";
@@ -164,10 +166,15 @@ async function summarize(
         WHERE m.role IN ('owner', 'admin')) AS admins`,
   );
   const unmapped: Record<string, number> = {};
-  for (const f of files) for (const [k, n] of Object.entries(f.unmapped)) unmapped[k] = (unmapped[k] ?? 0) + n;
+  for (const f of files)
+    for (const [k, n] of Object.entries(f.unmapped)) unmapped[k] = (unmapped[k] ?? 0) + n;
   const unmapped_fields = Object.fromEntries(Object.entries(unmapped).sort(([a], [b]) => (a < b ? -1 : 1)));
   const rows = fileSummaries.reduce(
-    (acc, f) => ({ read: acc.read + f.read, used: acc.used + f.used, quarantined: acc.quarantined + f.quarantined }),
+    (acc, f) => ({
+      read: acc.read + f.read,
+      used: acc.used + f.used,
+      quarantined: acc.quarantined + f.quarantined,
+    }),
     { read: 0, used: 0, quarantined: 0 },
   );
   return {

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ident, literal, type Sql } from "../lib/duckdb.ts";
 import type { CategoryBits } from "../intake/load-dataset.ts";
+import { ident, literal, type Sql } from "../lib/duckdb.ts";
 import type { Summary } from "./analyze-incident.ts";
 
 /**
@@ -14,7 +14,9 @@ export function safeCellSql(expr: string): string {
 
 function categoriesSql(bits: CategoryBits): string {
   // Bits are assigned in sorted category order, so this lists them sorted.
-  const parts = [...bits].map(([name, bit]) => `CASE WHEN cats & ${1n << BigInt(bit)} <> 0 THEN ${literal(name)} END`);
+  const parts = [...bits].map(
+    ([name, bit]) => `CASE WHEN cats & ${1n << BigInt(bit)} <> 0 THEN ${literal(name)} END`,
+  );
   return `concat_ws(';', ${parts.join(", ")})`;
 }
 
@@ -22,7 +24,12 @@ async function copyCsv(sql: Sql, query: string, file: string): Promise<void> {
   await sql.run(`COPY (${query}) TO ${literal(file)} (FORMAT csv, HEADER true, QUOTE '"', ESCAPE '"')`);
 }
 
-export async function writeResults(sql: Sql, outDir: string, bits: CategoryBits, summary: Summary): Promise<void> {
+export async function writeResults(
+  sql: Sql,
+  outDir: string,
+  bits: CategoryBits,
+  summary: Summary,
+): Promise<void> {
   const safe = (c: string) => `${safeCellSql(ident(c))} AS ${ident(c)}`;
   await copyCsv(
     sql,

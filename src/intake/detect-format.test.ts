@@ -11,7 +11,13 @@ describe("detectFormat", () => {
       ["a.txt", jsonl(event({ distinct_id: "x" })), false, "lines", "event"],
       ["b.dat", jsonl(event({ distinct_id: "x" })), true, "lines", "event"],
       ["c", jsonl(profile("x", { $email: "a@b.c" })), false, "lines", "profile"],
-      ["d.json", JSON.stringify({ page: 0, results: [profile("x", {})], status: "ok" }), false, "page", "profile"],
+      [
+        "d.json",
+        JSON.stringify({ page: 0, results: [profile("x", {})], status: "ok" }),
+        false,
+        "page",
+        "profile",
+      ],
       ["e.json", JSON.stringify({ page: 0, results: [profile("x", {})] }, null, 2), true, "page", "profile"],
       ["f.json", JSON.stringify([{ email: "a@b.c" }], null, 2), false, "array", "flat"],
       ["g.json", JSON.stringify([event({ distinct_id: "x" })]), false, "array", "event"],
@@ -40,6 +46,9 @@ describe("detectFormat", () => {
   });
 
   it("names the file when it cannot be opened", async () => {
-    await assert.rejects(detectFormat("/nonexistent/x.jsonl"), /\/nonexistent\/x\.jsonl: cannot open the file \(no such file\)/);
+    await assert.rejects(
+      detectFormat("/nonexistent/x.jsonl"),
+      /\/nonexistent\/x\.jsonl: cannot open the file \(no such file\)/,
+    );
   });
 });

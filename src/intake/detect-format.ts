@@ -104,7 +104,10 @@ export async function detectFormat(path: string): Promise<DetectedFormat> {
     if (parsed && typeof parsed === "object" && Array.isArray((parsed as { results?: unknown }).results)) {
       return make("page", "profile", "Mixpanel engage API page JSON");
     }
-    if (parsed === undefined && /^\{\s*"(page|page_size|session_id|status|total|computed_at|results)"\s*:/.test(trimmed)) {
+    if (
+      parsed === undefined &&
+      /^\{\s*"(page|page_size|session_id|status|total|computed_at|results)"\s*:/.test(trimmed)
+    ) {
       // A pretty-printed page: the first line alone is not a JSON value.
       return make("page", "profile", "Mixpanel engage API page JSON");
     }

@@ -1,7 +1,7 @@
 import { parse as parseCsv } from "csv-parse/sync";
-import { AppError, badInput } from "../lib/errors.ts";
 import { ident, literal, queryOne, queryRows, type Sql } from "../lib/duckdb.ts";
-import { type DetectedFormat, detectFormat, readHead, type RecordKind } from "./detect-format.ts";
+import { AppError, badInput } from "../lib/errors.ts";
+import { type DetectedFormat, detectFormat, type RecordKind, readHead } from "./detect-format.ts";
 import { CATEGORY, type FieldMapping, type Role } from "./mapping.ts";
 
 /**
@@ -44,7 +44,8 @@ const pointerEscape = (name: string) => name.replaceAll("~", "~0").replaceAll("/
 
 function jsonPath(kind: RecordKind, field: string): string {
   if (kind === "event") return field === "event" ? "/event" : `/properties/${pointerEscape(field)}`;
-  if (kind === "profile") return field === "$distinct_id" ? "/$distinct_id" : `/$properties/${pointerEscape(field)}`;
+  if (kind === "profile")
+    return field === "$distinct_id" ? "/$distinct_id" : `/$properties/${pointerEscape(field)}`;
   return `/${pointerEscape(field)}`;
 }
 
@@ -77,7 +78,8 @@ function jsonAccessor(fields: readonly string[]): Accessor {
 /** Tables with columns (CSV, Parquet): every value read as text. */
 function columnAccessor(columns: readonly string[]): Accessor {
   const have = new Set(columns);
-  const text = (f: string) => (have.has(f) ? `nullif(trim(CAST(${ident(f)} AS VARCHAR)), '')` : "NULL::VARCHAR");
+  const text = (f: string) =>
+    have.has(f) ? `nullif(trim(CAST(${ident(f)} AS VARCHAR)), '')` : "NULL::VARCHAR";
   return { text, present: (f) => (have.has(f) ? `(${text(f)} IS NOT NULL)` : "false") };
 }
 
@@ -208,7 +210,8 @@ async function guessDelimiter(path: string): Promise<string> {
   let quoted = false;
   for (const ch of firstLine) {
     if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === "," || ch === ";" || ch === "\t" || ch === "|")) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    else if (!quoted && (ch === "," || ch === ";" || ch === "\t" || ch === "|"))
+      counts.set(ch, (counts.get(ch) ?? 0) + 1);
   }
   let best = ",";
   let bestCount = 0;
@@ -248,7 +251,6 @@ async function loadCsv(
   const compression = `compression = '${file.gzip ? "gzip" : "none"}'`;
   const delimiter = await guessDelimiter(file.path);
   const quote = '"';
-  const escape = '"';
   const header = await readCsvHeader(file.path, delimiter, quote);
   if (header.length === 0) throw badInput(`${file.path} line 1: the CSV has no header row`);
   const seen = new Map<string, number>();
@@ -266,7 +268,7 @@ async function loadCsv(
   await sql.run(
     `CREATE TABLE ${raw} AS SELECT * FROM read_csv(${literal(file.path)}, ${compression}, header = true,
        auto_detect = false, columns = {${header.map((h) => `${literal(h)}: 'VARCHAR'`).join(", ")}},
-       delim = ${literal(delimiter)}, quote = ${literal(quote)}, escape = ${literal(escape)},
+       delim = ${literal(delimiter)}, quote = ${literal(quote)}, escape = ${literal(quote)},
        max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${MAX_LINE_BYTES * 2}, strict_mode = true,
        store_rejects = true, rejects_table = ${literal(rejectTable)}, rejects_scan = ${literal(`${rejectTable}_scan`)})`,
   );
@@ -291,7 +293,10 @@ async function loadColumns(
   const counts = await queryOne<Record<string, bigint>>(
     sql,
     `SELECT ${others
-      .map((c, i) => `count(*) FILTER (WHERE nullif(trim(CAST(${ident(c)} AS VARCHAR)), '') IS NOT NULL) AS c${i}`)
+      .map(
+        (c, i) =>
+          `count(*) FILTER (WHERE nullif(trim(CAST(${ident(c)} AS VARCHAR)), '') IS NOT NULL) AS c${i}`,
+      )
       .join(", ")} FROM ${raw}`,
   );
   const unmapped: Record<string, unknown> = {};

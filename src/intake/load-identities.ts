@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { badInput } from "../lib/errors.ts";
 import { ident, literal, queryOne, queryRows, type Sql } from "../lib/duckdb.ts";
+import { badInput } from "../lib/errors.ts";
 import { detectFormat } from "./detect-format.ts";
 
 /**
@@ -47,7 +47,11 @@ async function findFile(dir: string, name: TableName): Promise<string> {
 }
 
 /** Reads a file into `<table>_src` with every column as text, plus each row's line (CSV) or row number. */
-async function readRaw(sql: Sql, file: string, table: TableName): Promise<{ columns: string[]; lineOffset: number }> {
+async function readRaw(
+  sql: Sql,
+  file: string,
+  table: TableName,
+): Promise<{ columns: string[]; lineOffset: number }> {
   const format = await detectFormat(file);
   const src = `${table}_src`;
   const compression = (none: string) => `compression = '${format.gzip ? "gzip" : none}'`;
@@ -67,11 +71,18 @@ async function readRaw(sql: Sql, file: string, table: TableName): Promise<{ colu
   } catch (error) {
     throw badInput(`${file}: cannot be read as ${format.label}: ${(error as Error).message.split("\n")[0]}`);
   }
-  const columns = (await queryRows<{ column_name: string }>(sql, `DESCRIBE ${src}`)).map((c) => c.column_name);
+  const columns = (await queryRows<{ column_name: string }>(sql, `DESCRIBE ${src}`)).map(
+    (c) => c.column_name,
+  );
   return { columns, lineOffset };
 }
 
-async function loadTable(sql: Sql, dir: string, table: TableName, rejected: IdentityIssue[]): Promise<string> {
+async function loadTable(
+  sql: Sql,
+  dir: string,
+  table: TableName,
+  rejected: IdentityIssue[],
+): Promise<string> {
   const file = await findFile(dir, table);
   const { columns, lineOffset } = await readRaw(sql, file, table);
   const spec = SPECS[table];
@@ -81,7 +92,8 @@ async function loadTable(sql: Sql, dir: string, table: TableName, rejected: Iden
       `${file}${lineOffset ? " line 1" : ""}: missing required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (found: ${columns.join(", ") || "none"})`,
     );
   }
-  const text = (c: string) => (columns.includes(c) ? `nullif(trim(CAST(${ident(c)} AS VARCHAR)), '')` : "NULL::VARCHAR");
+  const text = (c: string) =>
+    columns.includes(c) ? `nullif(trim(CAST(${ident(c)} AS VARCHAR)), '')` : "NULL::VARCHAR";
   const src = `${table}_src`;
   // Row position in the file, for messages: CSV data rows start on line 2.
   const at = `(rowid + 1 + ${lineOffset})`;
@@ -108,7 +120,9 @@ async function loadTable(sql: Sql, dir: string, table: TableName, rejected: Iden
         THEN 'role ' || coalesce(role, '(empty)') || ' is not one of ${ROLES.join(", ")}' END`;
   }
   await sql.run(`CREATE TABLE ${table}_checked AS SELECT *, ${problems} AS problem FROM (${body})`);
-  await sql.run(`CREATE TABLE ${table} AS SELECT * EXCLUDE (problem, line) FROM ${table}_checked WHERE problem IS NULL`);
+  await sql.run(
+    `CREATE TABLE ${table} AS SELECT * EXCLUDE (problem, line) FROM ${table}_checked WHERE problem IS NULL`,
+  );
   const bad = await queryRows<{ line: bigint; problem: string }>(
     sql,
     `SELECT line, problem FROM ${table}_checked WHERE problem IS NOT NULL ORDER BY line LIMIT 1000`,
@@ -119,7 +133,12 @@ async function loadTable(sql: Sql, dir: string, table: TableName, rejected: Iden
       sql,
       `SELECT line, min(error_type) AS error_type FROM ${table}_rej GROUP BY line ORDER BY line LIMIT 1000`,
     ).catch(() => []);
-    for (const r of rej) rejected.push({ file, line: Number(r.line), reason: `unreadable CSV row (${r.error_type.toLowerCase()})` });
+    for (const r of rej)
+      rejected.push({
+        file,
+        line: Number(r.line),
+        reason: `unreadable CSV row (${r.error_type.toLowerCase()})`,
+      });
   }
   await sql.run(`DROP TABLE ${table}_checked; DROP TABLE ${src}`);
   return file;

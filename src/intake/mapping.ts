@@ -123,7 +123,9 @@ export async function loadMapping(path: string): Promise<FieldMapping> {
   } catch (error) {
     const e = error as { linePos?: { line: number }[]; message: string };
     const line = e.linePos?.[0]?.line;
-    throw badInput(`--mapping ${path}${line ? ` line ${line}` : ""}: not valid YAML: ${e.message.split("\n")[0]}`);
+    throw badInput(
+      `--mapping ${path}${line ? ` line ${line}` : ""}: not valid YAML: ${e.message.split("\n")[0]}`,
+    );
   }
   const parsed = mappingFile.safeParse(raw ?? {});
   if (!parsed.success) {

@@ -12,7 +12,12 @@ export async function tempDir(prefix = "blastradius-test-"): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
-export async function put(dir: string, name: string, content: string | Buffer, gzip = false): Promise<string> {
+export async function put(
+  dir: string,
+  name: string,
+  content: string | Buffer,
+  gzip = false,
+): Promise<string> {
   const file = path.join(dir, name);
   await writeFile(file, gzip ? gzipSync(content) : content);
   return file;

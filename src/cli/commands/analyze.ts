@@ -87,10 +87,14 @@ export const analyzeCommand: Command = {
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else if (!o.quiet) process.stdout.write(`${formatSummary(summary, outDir)}\n`);
     for (const issue of summary.identities.rejected_rows.slice(0, 5)) {
-      process.stderr.write(`warning: ${issue.file}${issue.line ? ` line ${issue.line}` : ""}: ${issue.reason}; row left out\n`);
+      process.stderr.write(
+        `warning: ${issue.file}${issue.line ? ` line ${issue.line}` : ""}: ${issue.reason}; row left out\n`,
+      );
     }
     if (summary.identities.rejected > 5) {
-      process.stderr.write(`warning: ${summary.identities.rejected - 5} more identity rows left out (summary.json lists them)\n`);
+      process.stderr.write(
+        `warning: ${summary.identities.rejected - 5} more identity rows left out (summary.json lists them)\n`,
+      );
     }
     return 0;
   },

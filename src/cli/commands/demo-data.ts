@@ -31,21 +31,23 @@ export const demoDataCommand: Command = {
       seed: { type: "string" },
     });
     const outDir = requireOption(o.out, "--out DIR");
-    const { generateDemoIncident } = await import("../../demo/generate-demo-incident.ts");
-    const manifest = await generateDemoIncident({
+    const options = {
       outDir,
       users: positiveInt(o.users, "--users", 2000),
       orgs: positiveInt(o.orgs, "--orgs", 200),
       events: positiveInt(o.events, "--events", 20000),
       seed: positiveInt(o.seed, "--seed", 1),
-    });
+    };
+    // Loaded on use: the generator is not needed for any other command.
+    const { generateDemoIncident } = await import("../../demo/generate-demo-incident.ts");
+    const manifest = await generateDemoIncident(options);
     process.stdout.write(
-      [
+      `${[
         `Demo incident written to ${outDir}`,
         `  datasets:   ${manifest.datasets.join(", ")}`,
         `  identities: ${manifest.identitiesDir}`,
         `  expected:   ${manifest.expectedDir}`,
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
     return 0;
   },

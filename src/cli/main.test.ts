@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { event, identities, jsonl, put, tempDir } from "../lib/test-fixtures.ts";
+
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../bin/blastradius.mjs");
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("blastradius CLI", () => {
+  it("prints help for itself and every command, exit 0", () => {
+    const top = cli(["--help"]);
+    assert.equal(top.code, 0);
+    for (const name of ["analyze", "demo-data"]) {
+      assert.match(top.stdout, new RegExp(`\\b${name}\\b`));
+      const r = cli([name, "--help"]);
+      assert.equal(r.code, 0, name);
+      assert.match(r.stdout, new RegExp(`Usage: blastradius ${name}`));
+    }
+  });
+
+  it("exits 2 with a message naming the option on bad usage", () => {
+    const unknown = cli(["analyze", "--datset", "x"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--datset/);
+    const missing = cli(["analyze", "--dataset", "x.jsonl"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /missing required option --identities DIR/);
+    assert.equal(cli(["frobnicate"]).code, 2);
+    const count = cli(["demo-data", "--out", "/tmp/x", "--users", "many"]);
+    assert.equal(count.code, 2);
+    assert.match(count.stderr, /--users must be a whole number/);
+  });
+
+  it("exits 2 naming the setting when configuration is wrong", () => {
+    const r = cli(["analyze", "--dataset", "x", "--identities", "y", "--out", "z"], {
+      BLASTRADIUS_THREADS: "lots",
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /BLASTRADIUS_THREADS="lots" is not valid/);
+  });
+
+  it("exits 2 naming the file for a missing dataset and 1 when the work fails", async () => {
+    const dir = await tempDir();
+    const ids = await identities(dir);
+    const r = cli(["analyze", "--dataset", `${dir}/nope.jsonl`, "--identities", ids, "--out", `${dir}/out`]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--dataset .*nope\.jsonl: no such file/);
+    const data = await put(dir, "e.jsonl", jsonl(event({ distinct_id: "u1" })));
+    await put(dir, "blocker", "a file where the output folder should be");
+    const failed = cli(["analyze", "--dataset", data, "--identities", ids, "--out", `${dir}/blocker/out`]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /blastradius analyze: /);
+  });
+
+  it("analyzes and prints summary.json with --json", async () => {
+    const dir = await tempDir();
+    const ids = await identities(dir);
+    const data = await put(dir, "e.jsonl", jsonl(event({ distinct_id: "u1", $email: "alice@example.com" })));
+    const r = cli(["analyze", "--dataset", data, "--identities", ids, "--out", `${dir}/out`, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const printed = JSON.parse(r.stdout);
+    const written = JSON.parse(await readFile(`${dir}/out/summary.json`, "utf8"));
+    assert.deepEqual(printed, written);
+    assert.equal(printed.affected_people, 1);
+    assert.equal(r.stderr, "", "no progress bar when stderr is not a terminal");
+  });
+});
