@@ -1,6 +1,6 @@
 import path from "node:path";
-import { terminalProgress } from "./cli/progress.ts";
 import { formatSummary } from "./cli/commands/analyze.ts";
+import { terminalProgress } from "./cli/progress.ts";
 import { loadConfig } from "./config/env.ts";
 import { generateDemoIncident } from "./demo/generate-demo-incident.ts";
 import { analyzeIncident } from "./impact/analyze-incident.ts";

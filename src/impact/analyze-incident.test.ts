@@ -235,10 +235,25 @@ describe("analyze: formats", () => {
     const parquet = await analyze({ "x.parquet": await readFile(pq) });
     for (const r of [arr, page, parquet]) {
       assert.deepEqual(
-        r.people.map((p) => [p.person_key, (p.categories ?? "").replace("user.unique_id", "").replace(/;$/, "")]),
-        base.people.map((p) => [p.person_key, (p.categories ?? "").replace("user.unique_id", "").replace(/;$/, "")]),
+        r.people.map((p) => [
+          p.person_key,
+          (p.categories ?? "").replace("user.unique_id", "").replace(/;$/, ""),
+        ]),
+        base.people.map((p) => [
+          p.person_key,
+          (p.categories ?? "").replace("user.unique_id", "").replace(/;$/, ""),
+        ]),
       );
     }
+  });
+
+  it("reads several engage pages that follow each other in one file", async () => {
+    const page = (n: number, results: unknown[]) => JSON.stringify({ page: n, results, status: "ok" });
+    const r = await analyze({
+      "pages.json": `${page(0, [profile("u1", { $email: "alice@example.com" })])}\n${page(1, [profile("zz", { $email: "new@x.com" })])}\n`,
+    });
+    assert.deepEqual([...r.byKey.keys()], ["email:new@x.com", "user:u1"]);
+    assert.equal(r.summary.files[0]?.format, "Mixpanel engage API page JSON");
   });
 
   it("an empty dataset file is read as zero rows, not an error", async () => {

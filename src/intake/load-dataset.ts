@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { parse as parseCsv } from "csv-parse/sync";
 import { ident, literal, queryOne, queryRows, type Sql } from "../lib/duckdb.ts";
 import { AppError, badInput } from "../lib/errors.ts";
@@ -344,7 +345,11 @@ export async function loadDataset(
         break;
       }
       case "page": {
-        const source = `SELECT CAST(unnest(json_extract(json, '$.results[*]')) AS VARCHAR) AS line FROM read_json_objects(${literal(path)}, format = 'auto', ${compression}, maximum_object_size = 268435456)`;
+        // A page is one JSON value: DuckDB needs a buffer that holds it whole, so size it to the file.
+        const pageBytes = format.gzip
+          ? 256 * 2 ** 20
+          : Math.min(2 ** 30, Math.max(2 ** 20, (await stat(path)).size + 1024));
+        const source = `SELECT CAST(unnest(json_extract(json, '$.results[*]')) AS VARCHAR) AS line FROM read_json_objects(${literal(path)}, format = 'auto', ${compression}, maximum_object_size = ${pageBytes})`;
         unmapped = await loadJson(sql, table, source, source, format, mapping, bits);
         break;
       }
