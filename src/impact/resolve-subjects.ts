@@ -48,7 +48,7 @@ export async function resolveSubjects(sql: Sql): Promise<SubjectCounts> {
       coalesce(r.rank, CASE WHEN d.user_id IS NOT NULL THEN 4 END) AS rank,
       -- Rule 3: what is still unresolved is grouped by distinct id.
       coalesce(r.did, r.uid, '$device:' || r.dev, 'mailto:' || r.email) AS grp
-    FROM subj_res r LEFT JOIN device_owner d ON r.user_id IS NULL AND d.dev = r.dev`);
+    FROM subj_res r LEFT JOIN device_owner d ON d.dev = r.dev`);
 
   // Rule 3: groups sharing an email are one person. Label propagation until no label changes gives
   // each connected set of groups and emails the smallest email in it.
@@ -72,8 +72,8 @@ export async function resolveSubjects(sql: Sql): Promise<SubjectCounts> {
   // the most frequent country code in their records with ties to the alphabetically first.
   await sql.run(`CREATE TABLE person_records AS
     SELECT CASE WHEN a.user_id IS NOT NULL THEN 'user:' || a.user_id ELSE 'email:' || g.label END AS person_key,
-      a.user_id, g.label AS dataset_email, a.cats, a.n, a.rank, a.country, a.name
-    FROM attributed a LEFT JOIN grp_label g ON a.user_id IS NULL AND g.grp = a.grp
+      a.user_id, CASE WHEN a.user_id IS NULL THEN g.label END AS dataset_email, a.cats, a.n, a.rank, a.country, a.name
+    FROM attributed a LEFT JOIN grp_label g ON g.grp = a.grp
     WHERE a.user_id IS NOT NULL OR g.label IS NOT NULL`);
   await sql.run(`CREATE TABLE person AS
     WITH countries AS (

@@ -38,16 +38,40 @@ export function categoryBits(mapping: FieldMapping): CategoryBits {
   return new Map([...all].sort().map((category, i) => [category, i]));
 }
 
-/** SQL over one source row: the text of a field (NULL when absent or empty) and whether it is present. */
+/** SQL over one record: the text of a field (NULL when absent or empty) and whether it is present. */
 type Accessor = Readonly<{ text: (field: string) => string; present: (field: string) => string }>;
 
-const pointerEscape = (name: string) => name.replaceAll("~", "~0").replaceAll("/", "~1");
-
-function jsonPath(kind: RecordKind, field: string): string {
-  if (kind === "event") return field === "event" ? "/event" : `/properties/${pointerEscape(field)}`;
-  if (kind === "profile")
-    return field === "$distinct_id" ? "/$distinct_id" : `/$properties/${pointerEscape(field)}`;
-  return `/${pointerEscape(field)}`;
+/**
+ * Every field of interest is read once into a text column `f<i>` (trimmed, NULL when empty); the rest
+ * of the per-record SQL refers to those columns. `valueOf` gives a field's raw SQL value, or null when
+ * the source cannot have it.
+ */
+function fieldColumns(
+  fields: readonly string[],
+  valueOf: (field: string) => string | null,
+  identifierFields: ReadonlySet<string>,
+): { select: string; accessor: Accessor } {
+  const column = new Map<string, string>();
+  const parts: string[] = [];
+  for (const f of fields) {
+    const value = valueOf(f);
+    if (value === null) continue;
+    const name = `f${column.size}`;
+    column.set(f, name);
+    parts.push(`nullif(trim(CAST(${value} AS VARCHAR)), '') AS ${name}`);
+  }
+  const col = (f: string) => column.get(f) ?? "NULL::VARCHAR";
+  return {
+    select: parts.length ? parts.join(", ") : "NULL::VARCHAR AS f_none",
+    accessor: {
+      // An object or an array is no identifier.
+      text: (f) =>
+        identifierFields.has(f)
+          ? `(CASE WHEN starts_with(${col(f)}, '{') OR starts_with(${col(f)}, '[') THEN NULL ELSE ${col(f)} END)`
+          : col(f),
+      present: (f) => (column.has(f) ? `coalesce(${col(f)} NOT IN ('[]', '{}'), false)` : "false"),
+    },
+  };
 }
 
 function objectPath(kind: RecordKind): string {
@@ -60,28 +84,19 @@ function fieldsOfInterest(mapping: FieldMapping): string[] {
   return [...names];
 }
 
-/** JSON records: one extraction parses the record once and yields every field as JSON text. */
-function jsonAccessor(fields: readonly string[]): Accessor {
-  const at = new Map(fields.map((f, i) => [f, `v[${i + 1}]`]));
-  const slot = (f: string) => at.get(f) ?? "NULL::VARCHAR";
-  return {
-    // JSON strings are unquoted; numbers and booleans keep their text; objects and arrays are no identifier.
-    text: (f) =>
-      `(CASE WHEN ${slot(f)} IS NULL OR ${slot(f)} = 'null' THEN NULL ` +
-      `WHEN starts_with(${slot(f)}, '"') THEN nullif(trim(${slot(f)} ->> '$'), '') ` +
-      `WHEN starts_with(${slot(f)}, '{') OR starts_with(${slot(f)}, '[') THEN NULL ELSE ${slot(f)} END)`,
-    present: (f) =>
-      `(${slot(f)} IS NOT NULL AND ${slot(f)} NOT IN ('null', '""', '[]', '{}') ` +
-      `AND NOT regexp_full_match(${slot(f)}, '"\\s*"'))`,
-  };
+function identifierFields(mapping: FieldMapping): Set<string> {
+  const r = mapping.roles;
+  return new Set([...r.distinctId, ...r.userId, ...r.deviceId, ...r.email, ...r.org]);
 }
 
-/** Tables with columns (CSV, Parquet): every value read as text. */
-function columnAccessor(columns: readonly string[]): Accessor {
-  const have = new Set(columns);
-  const text = (f: string) =>
-    have.has(f) ? `nullif(trim(CAST(${ident(f)} AS VARCHAR)), '')` : "NULL::VARCHAR";
-  return { text, present: (f) => (have.has(f) ? `(${text(f)} IS NOT NULL)` : "false") };
+/** The json_transform structure for a record kind: every field of interest as text. */
+function transformSpec(kind: RecordKind, fields: readonly string[], topLevel: ReadonlySet<string>) {
+  const typed = (names: readonly string[]) => Object.fromEntries(names.map((f) => [f, "VARCHAR"]));
+  if (kind === "flat") return typed(fields);
+  return {
+    ...typed(fields.filter((f) => topLevel.has(f))),
+    [kind === "event" ? "properties" : "$properties"]: typed(fields.filter((f) => !topLevel.has(f))),
+  };
 }
 
 function firstText(a: Accessor, fields: readonly string[]): string {
@@ -155,23 +170,32 @@ async function loadJson(
   bits: CategoryBits,
 ): Promise<Record<string, unknown>> {
   const fields = fieldsOfInterest(mapping);
-  const paths = fields.map((f) => literal(jsonPath(format.kind, f)));
-  const a = jsonAccessor(fields);
+  const topLevel = new Set(format.kind === "event" ? ["event"] : format.kind === "profile" ? ["$distinct_id"] : []);
+  const spec = JSON.stringify(transformSpec(format.kind, fields, topLevel));
+  const container = objectPath(format.kind).slice(1);
+  const { select, accessor } = fieldColumns(
+    fields,
+    (f) => `struct_extract(${topLevel.has(f) ? "v" : "p"}, ${literal(f)})`,
+    identifierFields(mapping),
+  );
+  // json_transform parses each record once into a struct of just the fields of interest.
   const inner = `
-SELECT line, is_blank, invalid, ${recordColumns(a, mapping, bits, format.kind)}
+SELECT line, is_blank, invalid, ${recordColumns(accessor, mapping, bits, format.kind)}
 FROM (
-  SELECT line, is_blank, v, (NOT is_blank AND v IS NULL) AS invalid
+  SELECT line, is_blank, (NOT is_blank AND v IS NULL) AS invalid, ${select}
   FROM (
-    SELECT line, coalesce(trim(line), '') = '' AS is_blank,
-      CASE WHEN coalesce(trim(line), '') <> '' THEN TRY(json_extract(line, [${paths.join(", ")}])::VARCHAR[]) END AS v
-    FROM (${source})
+    SELECT line, is_blank, v, ${container ? `struct_extract(v, ${literal(container)})` : "v"} AS p
+    FROM (
+      SELECT line, coalesce(trim(line), '') = '' AS is_blank,
+        CASE WHEN coalesce(trim(line), '') <> '' THEN TRY(json_transform(line, ${literal(spec)})) END AS v
+      FROM (${source})
+    )
   )
 )`;
   const invalid = `CASE WHEN NOT json_valid(line) THEN 'not valid JSON' ELSE 'not a JSON object' END`;
-  const container = objectPath(format.kind);
   const shape = `CASE WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'${
     container
-      ? ` WHEN coalesce(json_type(line, ${literal(container)}), '') <> 'OBJECT' THEN '${container.slice(1)} is missing or not an object'`
+      ? ` WHEN coalesce(json_type(line, ${literal(`/${container}`)}), '') <> 'OBJECT' THEN '${container} is missing or not an object'`
       : ""
   } END`;
   await sql.run(`CREATE TABLE ${table} AS ${finishRecords(inner, invalid, "line", shape)}`);
@@ -181,8 +205,7 @@ FROM (
   const keysRows = await queryRows<{ k: string; n: bigint }>(
     sql,
     `SELECT k, count(*) AS n FROM (
-       SELECT unnest(json_keys(line, ${literal(objectPath(format.kind))})) AS k
-       FROM (${keySource}) WHERE TRY(json_type(line, ${literal(objectPath(format.kind))})) = 'OBJECT'
+       SELECT unnest(TRY(json_keys(line, ${literal(objectPath(format.kind))}))) AS k FROM (${keySource})
      ) GROUP BY k`,
   );
   const unmapped: Record<string, unknown> = {};
@@ -284,9 +307,15 @@ async function loadColumns(
   mapping: FieldMapping,
   bits: CategoryBits,
 ): Promise<Record<string, unknown>> {
-  const a = columnAccessor(columns);
+  const have = new Set(columns);
+  const { select, accessor } = fieldColumns(
+    fieldsOfInterest(mapping),
+    (f) => (have.has(f) ? ident(f) : null),
+    identifierFields(mapping),
+  );
   const rawExpr = `CAST(to_json(${ident("__row")}) AS VARCHAR)`;
-  const inner = `SELECT false AS is_blank, false AS invalid, ${raw} AS ${ident("__row")}, ${recordColumns(a, mapping, bits, "flat")} FROM ${raw} ORDER BY ${raw}.rowid`;
+  const inner = `SELECT false AS is_blank, false AS invalid, ${ident("__row")}, ${recordColumns(accessor, mapping, bits, "flat")}
+    FROM (SELECT ${raw} AS ${ident("__row")}, ${select} FROM ${raw})`;
   await sql.run(`CREATE TABLE ${table} AS ${finishRecords(inner, "NULL", rawExpr)}`);
   const known = new Set(fieldsOfInterest(mapping));
   const others = columns.filter((c) => !known.has(c));
