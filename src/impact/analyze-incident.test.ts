@@ -299,6 +299,34 @@ describe("analyze: bad and hostile input", () => {
     assert.equal(r.byKey.get("user:u3")?.categories, "user.behavior;user.name;user.unique_id");
   });
 
+  it("reads clean JSON lines with the fast reader and still numbers quarantined lines right", async () => {
+    const records = [
+      event({ distinct_id: "u1", $os: "Mac", mp_lib: "web" }),
+      event({ mp_lib: "web" }),
+      event({ distinct_id: "$device:d9", $device_id: "d9" }),
+      event({ $insert_id: "x" }),
+    ].map((r) => JSON.stringify(r));
+    const clean = `${records[0]}\n\n\n${records[1]}\n${records[2]}\n  \n${records[3]}\n`;
+    const fast = await analyze({ "e.jsonl": clean });
+    assert.equal(fast.summary.files[0]?.reader, "fast");
+    assert.deepEqual(
+      fast.quarantine.map((q) => [q.line, q.reason]),
+      [
+        [4, "no distinct id, user id, device id or email"],
+        [7, "no distinct id, user id, device id or email"],
+      ],
+    );
+    // One broken line sends the file down the line-by-line path; everything else comes out the same.
+    const slow = await analyze({ "e.jsonl": `${clean}{"event": broken\n` });
+    assert.equal(slow.summary.files[0]?.reader, "lines");
+    const where = (q: { line: number | null; reason: string }) => [q.line, q.reason];
+    assert.deepEqual(slow.quarantine.slice(0, 2).map(where), fast.quarantine.map(where));
+    assert.deepEqual(slow.people, fast.people);
+    assert.deepEqual(slow.summary.unmapped_fields, fast.summary.unmapped_fields);
+    assert.deepEqual(slow.summary.by_category, fast.summary.by_category);
+    assert.deepEqual(fast.summary.rows, { read: 4, used: 2, quarantined: 2 });
+  });
+
   it("keeps line numbers right deep into a large file", async () => {
     const lines: string[] = [];
     for (let i = 1; i <= 200_000; i++) {

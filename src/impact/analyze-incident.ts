@@ -19,6 +19,8 @@ export type AnalyzeInput = Readonly<{
 export type FileSummary = Readonly<{
   file: string;
   format: string;
+  /** "fast" (DuckDB's JSON reader), "lines" (line by line, when some lines are broken) or "table" */
+  reader: string;
   read: number;
   used: number;
   quarantined: number;
@@ -113,8 +115,13 @@ async function quarantineTable(sql: Sql, files: readonly LoadedFile[]): Promise<
           left(csv_line, 2000)
         FROM ${f.rejectTable}_lines`);
     }
-    const shift = f.rejectTable
-      ? `(SELECT count(*) FROM ${f.rejectTable}_lines r WHERE r.line - ${f.headerLines} - r.i < q.ord)`
+    if (f.gapTable) {
+      await sql.run(`CREATE TABLE ${f.gapTable}_ranked AS
+        SELECT line, row_number() OVER (ORDER BY line) AS i FROM ${f.gapTable}`);
+    }
+    // A record's position counts only records: each gap line (rejected or blank) before it shifts it.
+    const shift = f.gapTable
+      ? `(SELECT count(*) FROM ${f.gapTable}_ranked r WHERE r.line - ${f.headerLines} - r.i < q.ord)`
       : "0";
     await sql.run(`INSERT INTO quarantine
       SELECT ${fileLit},
@@ -129,7 +136,7 @@ async function quarantineTable(sql: Sql, files: readonly LoadedFile[]): Promise<
     );
     const used = Number(c.used);
     const quarantined = Number(c.quarantined);
-    summaries.push({ file: f.path, format: f.format.label, read: used + quarantined, used, quarantined });
+    summaries.push({ file: f.path, format: f.format.label, reader: f.readBy, read: used + quarantined, used, quarantined });
   }
   return summaries;
 }
