@@ -46,14 +46,13 @@ async function findFile(dir: string, name: TableName): Promise<string> {
   throw badInput(`--identities ${dir}: no ${name} file (expected one of ${candidates.join(", ")})`);
 }
 
-/** Reads a file into `<table>_src` with every column as text, plus each row's line (CSV) or row number. */
-async function readRaw(
+/** The SELECT that reads a file with every column as it comes, and the columns it has. */
+async function readSelect(
   sql: Sql,
   file: string,
   table: TableName,
-): Promise<{ columns: string[]; lineOffset: number }> {
+): Promise<{ select: string; columns: string[]; lineOffset: number }> {
   const format = await detectFormat(file);
-  const src = `${table}_src`;
   const compression = (none: string) => `compression = '${format.gzip ? "gzip" : none}'`;
   let select: string;
   let lineOffset = 0;
@@ -67,24 +66,18 @@ async function readRaw(
       store_rejects = true, rejects_table = ${literal(`${table}_rej`)}, rejects_scan = ${literal(`${table}_rej_scan`)})`;
   }
   try {
-    await sql.run(`CREATE TABLE ${src} AS ${select}`);
+    const columns = (await queryRows<{ column_name: string }>(sql, `DESCRIBE ${select}`)).map((c) => c.column_name);
+    return { select, columns, lineOffset };
   } catch (error) {
     throw badInput(`${file}: cannot be read as ${format.label}: ${(error as Error).message.split("\n")[0]}`);
   }
-  const columns = (await queryRows<{ column_name: string }>(sql, `DESCRIBE ${src}`)).map(
-    (c) => c.column_name,
-  );
-  return { columns, lineOffset };
 }
 
-async function loadTable(
-  sql: Sql,
-  dir: string,
-  table: TableName,
-  rejected: IdentityIssue[],
-): Promise<string> {
+const KEY: Record<TableName, string> = { users: "user_id", orgs: "org_id", memberships: "org_id" };
+
+async function loadTable(sql: Sql, dir: string, table: TableName, rejected: IdentityIssue[]): Promise<string> {
   const file = await findFile(dir, table);
-  const { columns, lineOffset } = await readRaw(sql, file, table);
+  const { select, columns, lineOffset } = await readSelect(sql, file, table);
   const spec = SPECS[table];
   const missing = spec.required.filter((c) => !columns.includes(c));
   if (missing.length > 0) {
@@ -94,53 +87,63 @@ async function loadTable(
   }
   const text = (c: string) =>
     columns.includes(c) ? `nullif(trim(CAST(${ident(c)} AS VARCHAR)), '')` : "NULL::VARCHAR";
-  const src = `${table}_src`;
+  const country = `CASE WHEN regexp_full_match(upper(${text("country")}), '[A-Z]{2}') THEN upper(${text("country")}) END`;
+  const body =
+    table === "users"
+      ? `${text("user_id")} AS user_id, ${text("email")} AS email, lower(${text("email")}) AS email_norm,
+         ${text("name")} AS name, ${country} AS country, ${text("language")} AS language`
+      : table === "orgs"
+        ? `${text("org_id")} AS org_id, ${text("name")} AS name, ${country} AS country`
+        : `${text("org_id")} AS org_id, ${text("user_id")} AS user_id, lower(${text("role")}) AS role`;
+  const all = `${table}_all`;
+  try {
+    await sql.run(`CREATE TABLE ${all} AS SELECT ${body} FROM (${select})`);
+  } catch (error) {
+    throw badInput(`${file}: cannot be read: ${(error as Error).message.split("\n")[0]}`);
+  }
   // Row position in the file, for messages: CSV data rows start on line 2.
   const at = `(rowid + 1 + ${lineOffset})`;
-  let body: string;
-  let problems: string;
-  if (table === "users") {
-    body = `SELECT ${text("user_id")} AS user_id, ${text("email")} AS email, lower(${text("email")}) AS email_norm,
-      ${text("name")} AS name,
-      CASE WHEN regexp_full_match(upper(${text("country")}), '[A-Z]{2}') THEN upper(${text("country")}) END AS country,
-      ${text("language")} AS language, ${at} AS line FROM ${src}`;
-    problems = `CASE WHEN user_id IS NULL THEN 'no user_id'
-      WHEN row_number() OVER (PARTITION BY user_id ORDER BY line) > 1 THEN 'user_id ' || user_id || ' repeats an earlier row' END`;
-  } else if (table === "orgs") {
-    body = `SELECT ${text("org_id")} AS org_id, ${text("name")} AS name,
-      CASE WHEN regexp_full_match(upper(${text("country")}), '[A-Z]{2}') THEN upper(${text("country")}) END AS country,
-      ${at} AS line FROM ${src}`;
-    problems = `CASE WHEN org_id IS NULL THEN 'no org_id'
-      WHEN row_number() OVER (PARTITION BY org_id ORDER BY line) > 1 THEN 'org_id ' || org_id || ' repeats an earlier row' END`;
-  } else {
-    body = `SELECT ${text("org_id")} AS org_id, ${text("user_id")} AS user_id, lower(${text("role")}) AS role,
-      ${at} AS line FROM ${src}`;
-    problems = `CASE WHEN org_id IS NULL THEN 'no org_id' WHEN user_id IS NULL THEN 'no user_id'
-      WHEN role IS NULL OR role NOT IN (${ROLES.map(literal).join(", ")})
-        THEN 'role ' || coalesce(role, '(empty)') || ' is not one of ${ROLES.join(", ")}' END`;
-  }
-  await sql.run(`CREATE TABLE ${table}_checked AS SELECT *, ${problems} AS problem FROM (${body})`);
-  await sql.run(
-    `CREATE TABLE ${table} AS SELECT * EXCLUDE (problem, line) FROM ${table}_checked WHERE problem IS NULL`,
-  );
-  const bad = await queryRows<{ line: bigint; problem: string }>(
+  const key = KEY[table];
+  const problem =
+    table === "memberships"
+      ? `CASE WHEN org_id IS NULL THEN 'no org_id' WHEN user_id IS NULL THEN 'no user_id'
+          WHEN role IS NULL OR role NOT IN (${ROLES.map(literal).join(", ")})
+            THEN 'role ' || coalesce(role, '(empty)') || ' is not one of ${ROLES.join(", ")}' END`
+      : `CASE WHEN ${key} IS NULL THEN 'no ${key}' END`;
+  // Most stores are clean: check that with one aggregate before doing any per-row work.
+  const stats = await queryOne<{ bad: bigint; dups: bigint }>(
     sql,
-    `SELECT line, problem FROM ${table}_checked WHERE problem IS NOT NULL ORDER BY line LIMIT 1000`,
+    `SELECT count(*) FILTER (WHERE (${problem}) IS NOT NULL) AS bad,
+      ${table === "memberships" ? "0" : `count(${key}) - count(DISTINCT ${key})`} AS dups FROM ${all}`,
   );
-  for (const b of bad) rejected.push({ file, line: Number(b.line), reason: b.problem });
+  if (Number(stats.bad) === 0 && Number(stats.dups) === 0) {
+    await sql.run(`ALTER TABLE ${all} RENAME TO ${table}`);
+  } else {
+    const repeat =
+      table === "memberships"
+        ? "NULL"
+        : `CASE WHEN row_number() OVER (PARTITION BY ${key} ORDER BY rowid) > 1 THEN '${key} ' || ${key} || ' repeats an earlier row' END`;
+    await sql.run(`CREATE TABLE ${table}_checked AS
+      SELECT *, ${at} AS line, coalesce(${problem}, ${repeat}) AS problem FROM ${all}`);
+    await sql.run(
+      `CREATE TABLE ${table} AS SELECT * EXCLUDE (problem, line) FROM ${table}_checked WHERE problem IS NULL`,
+    );
+    const bad = await queryRows<{ line: bigint; problem: string }>(
+      sql,
+      `SELECT line, problem FROM ${table}_checked WHERE problem IS NOT NULL ORDER BY line LIMIT 1000`,
+    );
+    for (const b of bad) rejected.push({ file, line: Number(b.line), reason: b.problem });
+    await sql.run(`DROP TABLE ${table}_checked; DROP TABLE ${all}`);
+  }
   if (lineOffset) {
     const rej = await queryRows<{ line: bigint; error_type: string }>(
       sql,
       `SELECT line, min(error_type) AS error_type FROM ${table}_rej GROUP BY line ORDER BY line LIMIT 1000`,
     ).catch(() => []);
-    for (const r of rej)
-      rejected.push({
-        file,
-        line: Number(r.line),
-        reason: `unreadable CSV row (${r.error_type.toLowerCase()})`,
-      });
+    for (const r of rej) {
+      rejected.push({ file, line: Number(r.line), reason: `unreadable CSV row (${r.error_type.toLowerCase()})` });
+    }
   }
-  await sql.run(`DROP TABLE ${table}_checked; DROP TABLE ${src}`);
   return file;
 }
 
