@@ -40,14 +40,19 @@ export async function writeResults(
   );
   await copyCsv(
     sql,
-    `SELECT ${safe("org_id")}, ${safe("name")}, affected_members, ${safe("admin_emails")} FROM (
-       SELECT o.org_id, o.name,
-         (SELECT count(*) FROM memberships m JOIN person p ON p.user_id = m.user_id WHERE m.org_id = o.org_id)
-           AS affected_members,
-         (SELECT string_agg(DISTINCT u.email, ';' ORDER BY u.email) FROM memberships m
-            JOIN users u ON u.user_id = m.user_id
-            WHERE m.org_id = o.org_id AND m.role IN ('owner', 'admin') AND u.email IS NOT NULL) AS admin_emails
+    `WITH members AS (
+       SELECT m.org_id, count(*) AS n FROM memberships m JOIN person p ON p.user_id = m.user_id
+       WHERE m.org_id IN (SELECT org_id FROM affected_orgs) GROUP BY m.org_id
+     ), admins AS (
+       SELECT m.org_id, array_to_string(list_sort(list_distinct(list(u.email))), ';') AS emails
+       FROM memberships m JOIN users u ON u.user_id = m.user_id
+       WHERE m.role IN ('owner', 'admin') AND u.email IS NOT NULL AND m.org_id IN (SELECT org_id FROM affected_orgs)
+       GROUP BY m.org_id
+     )
+     SELECT ${safe("org_id")}, ${safe("name")}, affected_members, ${safe("admin_emails")} FROM (
+       SELECT o.org_id, o.name, coalesce(members.n, 0) AS affected_members, admins.emails AS admin_emails
        FROM orgs o JOIN affected_orgs a USING (org_id)
+       LEFT JOIN members USING (org_id) LEFT JOIN admins USING (org_id)
      ) ORDER BY org_id`,
     path.join(outDir, "orgs.csv"),
   );
