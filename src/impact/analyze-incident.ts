@@ -136,7 +136,14 @@ async function quarantineTable(sql: Sql, files: readonly LoadedFile[]): Promise<
     );
     const used = Number(c.used);
     const quarantined = Number(c.quarantined);
-    summaries.push({ file: f.path, format: f.format.label, reader: f.readBy, read: used + quarantined, used, quarantined });
+    summaries.push({
+      file: f.path,
+      format: f.format.label,
+      reader: f.readBy,
+      read: used + quarantined,
+      used,
+      quarantined,
+    });
   }
   return summaries;
 }

@@ -48,18 +48,18 @@ type Accessor = Readonly<{ text: (field: string) => string; present: (field: str
 
 /**
  * Every field of interest is read once into a text column `f<i>` (trimmed, NULL when empty); the rest
- * of the per-record SQL refers to those columns. `valueOf` gives a field's raw SQL value, or null when
+ * of the per-record SQL refers to those columns. `sourceValue` gives a field's raw SQL value, or null when
  * the source cannot have it.
  */
 function fieldColumns(
   fields: readonly string[],
-  valueOf: (field: string) => string | null,
+  sourceValue: (field: string) => string | null,
   identifierFields: ReadonlySet<string>,
 ): { select: string; accessor: Accessor } {
   const column = new Map<string, string>();
   const parts: string[] = [];
   for (const f of fields) {
-    const value = valueOf(f);
+    const value = sourceValue(f);
     if (value === null) continue;
     const name = `f${column.size}`;
     column.set(f, name);
@@ -175,7 +175,9 @@ async function loadJson(
   bits: CategoryBits,
 ): Promise<Record<string, unknown>> {
   const fields = fieldsOfInterest(mapping);
-  const topLevel = new Set(format.kind === "event" ? ["event"] : format.kind === "profile" ? ["$distinct_id"] : []);
+  const topLevel = new Set(
+    format.kind === "event" ? ["event"] : format.kind === "profile" ? ["$distinct_id"] : [],
+  );
   const spec = JSON.stringify(transformSpec(format.kind, fields, topLevel));
   const container = objectPath(format.kind).slice(1);
   const { select, accessor } = fieldColumns(
@@ -252,11 +254,15 @@ async function loadJsonLinesFast(
   const topLevel = format.kind === "event" ? ["event"] : format.kind === "profile" ? ["$distinct_id"] : [];
   const nested = [...known].filter((f) => seen.has(f) && !topLevel.includes(f));
   if (nested.length === 0) return null;
-  const struct = (names: readonly string[]) => `STRUCT(${names.map((f) => `${ident(f)} VARCHAR`).join(", ")})`;
+  const struct = (names: readonly string[]) =>
+    `STRUCT(${names.map((f) => `${ident(f)} VARCHAR`).join(", ")})`;
   const columns =
     format.kind === "flat"
       ? nested.map((f) => `${literal(f)}: 'VARCHAR'`)
-      : [...topLevel.map((f) => `${literal(f)}: 'VARCHAR'`), `${literal(container.slice(1))}: ${literal(struct(nested))}`];
+      : [
+          ...topLevel.map((f) => `${literal(f)}: 'VARCHAR'`),
+          `${literal(container.slice(1))}: ${literal(struct(nested))}`,
+        ];
   const { select, accessor } = fieldColumns(
     [...topLevel, ...nested],
     (f) =>
@@ -277,7 +283,10 @@ FROM (
 
   // Positions count records; blank lines are not records, so quarantined records need them to get
   // their line numbers. Only then is the file read once more, as plain lines.
-  const quarantined = await queryOne<{ n: bigint }>(sql, `SELECT count(*) AS n FROM ${table} WHERE reason IS NOT NULL`);
+  const quarantined = await queryOne<{ n: bigint }>(
+    sql,
+    `SELECT count(*) AS n FROM ${table} WHERE reason IS NOT NULL`,
+  );
   if (Number(quarantined.n) === 0) return { unmapped, gapTable: null };
   // Counting lines is cheap; as many lines as records means there are no blank lines to account for.
   const counts = await queryOne<{ lines: bigint; records: bigint }>(

@@ -66,7 +66,9 @@ async function readSelect(
       store_rejects = true, rejects_table = ${literal(`${table}_rej`)}, rejects_scan = ${literal(`${table}_rej_scan`)})`;
   }
   try {
-    const columns = (await queryRows<{ column_name: string }>(sql, `DESCRIBE ${select}`)).map((c) => c.column_name);
+    const columns = (await queryRows<{ column_name: string }>(sql, `DESCRIBE ${select}`)).map(
+      (c) => c.column_name,
+    );
     return { select, columns, lineOffset };
   } catch (error) {
     throw badInput(`${file}: cannot be read as ${format.label}: ${(error as Error).message.split("\n")[0]}`);
@@ -75,7 +77,12 @@ async function readSelect(
 
 const KEY: Record<TableName, string> = { users: "user_id", orgs: "org_id", memberships: "org_id" };
 
-async function loadTable(sql: Sql, dir: string, table: TableName, rejected: IdentityIssue[]): Promise<string> {
+async function loadTable(
+  sql: Sql,
+  dir: string,
+  table: TableName,
+  rejected: IdentityIssue[],
+): Promise<string> {
   const file = await findFile(dir, table);
   const { select, columns, lineOffset } = await readSelect(sql, file, table);
   const spec = SPECS[table];
@@ -141,7 +148,11 @@ async function loadTable(sql: Sql, dir: string, table: TableName, rejected: Iden
       `SELECT line, min(error_type) AS error_type FROM ${table}_rej GROUP BY line ORDER BY line LIMIT 1000`,
     ).catch(() => []);
     for (const r of rej) {
-      rejected.push({ file, line: Number(r.line), reason: `unreadable CSV row (${r.error_type.toLowerCase()})` });
+      rejected.push({
+        file,
+        line: Number(r.line),
+        reason: `unreadable CSV row (${r.error_type.toLowerCase()})`,
+      });
     }
   }
   return file;
