@@ -403,6 +403,48 @@ describe("analyze: bad and hostile input", () => {
       analyze({ "e.jsonl": jsonl(event({ distinct_id: "u1" })) }, { users: "user_id,name\nu1,A\n" }),
       /users\.csv line 1: missing required column email/,
     );
+    const dir = await tempDir();
+    const data = await put(dir, "e.jsonl", jsonl(event({ distinct_id: "u1" })));
+    await assert.rejects(
+      analyzeIncident(testConfig, { datasets: [data], identitiesDir: dir, outDir: path.join(dir, "out") }),
+      /--identities .*: no users file \(expected one of users\.csv, users\.csv\.gz/,
+    );
+  });
+
+  it("quarantines CSV rows that are not UTF-8, by line", async () => {
+    const csv = Buffer.concat([
+      Buffer.from("email,name\nalice@example.com,Alice\nx@y.com,"),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from("\nbob@example.com,Bob\n"),
+    ]);
+    const r = await analyze({ "e.csv": csv });
+    assert.deepEqual(
+      r.quarantine.map((q) => [q.line, q.reason]),
+      [[3, "not valid UTF-8"]],
+    );
+    assert.deepEqual(r.summary.rows, { read: 3, used: 2, quarantined: 1 });
+  });
+
+  it("rejects a broken JSON array naming the file", async () => {
+    await assert.rejects(
+      analyze({ "a.json": '[{"email": "a@x.com"},\n{"email": ' }),
+      (e: unknown) =>
+        e instanceof AppError &&
+        e.code === "BAD_INPUT" &&
+        /a\.json: cannot be read as JSON array/.test(e.message),
+    );
+  });
+
+  it("quarantines a JSON line longer than the line limit and goes on", async () => {
+    const huge = JSON.stringify(event({ distinct_id: "u2", $name: "y".repeat(33 * 1024 * 1024) }));
+    const r = await analyze({
+      "e.jsonl": `${JSON.stringify(event({ distinct_id: "u1" }))}\n${huge}\n${JSON.stringify(event({ distinct_id: "u3" }))}\n`,
+    });
+    assert.deepEqual(
+      r.quarantine.map((q) => [q.line, q.reason]),
+      [[2, "line longer than the 32 MiB limit"]],
+    );
+    assert.deepEqual([...r.byKey.keys()], ["user:u1", "user:u3"]);
   });
 
   it("leaves out identity rows that cannot be used, and says which", async () => {

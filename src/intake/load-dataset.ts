@@ -240,7 +240,8 @@ async function loadJsonLinesFast(
   const keySets = await queryRows<{ ks: string[] | null; bad: boolean; n: bigint }>(
     sql,
     `SELECT ks, bad, count(*) AS n FROM (
-       SELECT TRY(json_keys(json${container ? `, ${literal(container)}` : ""})) AS ks, json IS NULL AS bad
+       SELECT TRY(json_keys(json${container ? `, ${literal(container)}` : ""})) AS ks,
+         json IS NULL OR strlen(CAST(json AS VARCHAR)) > ${MAX_LINE_BYTES} AS bad
        FROM read_ndjson_objects(${literal(path)}, ${compression}, ignore_errors = true,
          maximum_object_size = ${MAX_LINE_BYTES})
      ) GROUP BY ks, bad`,
