@@ -171,6 +171,18 @@ describe("analyze: matching rules", () => {
     assert.equal(r.summary.admins_to_notify, 3);
   });
 
+  it("counts a member once when a membership repeats, and takes any admin role it has", async () => {
+    const r = await analyze(
+      { "e.jsonl": jsonl(event({ distinct_id: "u2" })) },
+      { memberships: "org_id,user_id,role\no1,u1,owner\no1,u2,member\no1,u2,admin\no1,u2,member\n" },
+    );
+    assert.deepEqual(
+      r.orgs.map((o) => [o.org_id, o.affected_members, o.admin_emails]),
+      [["o1", "1", "Bob@Example.com;alice@example.com"]],
+    );
+    assert.equal(r.summary.admins_to_notify, 2);
+  });
+
   it("counts a category only where its value is present and non-empty", async () => {
     const r = await analyze({
       "e.jsonl": jsonl(

@@ -76,6 +76,9 @@ export async function analyzeIncident(
     );
     const fileSummaries = await quarantineTable(sql, files);
     progress("matching subjects", ++step, total);
+    // Record order mattered only for line numbers, which are settled now; without it DuckDB can
+    // aggregate and join with less memory and less work. Outputs carry their own ORDER BY.
+    await sql.run("SET preserve_insertion_order = false");
     const subjects = await resolveSubjects(sql);
     progress("writing results", ++step, total);
     const summary = await summarize(sql, bits, files, fileSummaries, subjects, identities);

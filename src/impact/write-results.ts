@@ -41,7 +41,7 @@ export async function writeResults(
   await copyCsv(
     sql,
     `WITH members AS (
-       SELECT m.org_id, count(*) AS n FROM memberships m JOIN person p ON p.user_id = m.user_id
+       SELECT m.org_id, count(DISTINCT m.user_id) AS n FROM memberships m JOIN person p ON p.user_id = m.user_id
        WHERE m.org_id IN (SELECT org_id FROM affected_orgs) GROUP BY m.org_id
      ), admins AS (
        SELECT m.org_id, array_to_string(list_sort(list_distinct(list(u.email))), ';') AS emails

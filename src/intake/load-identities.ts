@@ -163,10 +163,8 @@ export async function loadIdentities(sql: Sql, dir: string): Promise<IdentitySto
   const users = await loadTable(sql, dir, "users", rejected);
   const orgs = await loadTable(sql, dir, "orgs", rejected);
   const memberships = await loadTable(sql, dir, "memberships", rejected);
-  // One membership per (org, user): the strongest role wins when a pair repeats.
-  await sql.run(`CREATE OR REPLACE TABLE memberships AS
-    SELECT org_id, user_id, arg_min(role, list_position(${`[${ROLES.map(literal).join(", ")}]`}, role)) AS role
-    FROM memberships GROUP BY org_id, user_id`);
+  // A (org, user) pair may repeat with different roles; every query over memberships counts distinct
+  // users, so a repeat neither double-counts a member nor hides an admin role.
   // An email shared by several users resolves to none of them rather than to a guess.
   await sql.run(`CREATE TABLE user_emails AS
     SELECT email_norm AS email, min(user_id) AS user_id FROM users WHERE email_norm IS NOT NULL
