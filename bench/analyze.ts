@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { Summary } from "../src/impact/analyze-incident.ts";
 import { type DataFiles, ensureData, FULL_SIZES, type Sizes } from "./generate-data.ts";
 
 /**
@@ -214,14 +215,10 @@ async function main(): Promise<number> {
   const outHand = path.join(dataDir, "out", "handwritten");
   await rm(path.join(dataDir, "out"), { recursive: true, force: true });
 
+  const inputArgs = ["--dataset", f.events, "--dataset", f.profiles, "--identities", f.identitiesDir];
   const analyze = await measured("analyze", path.join(root, "bin", "blastradius.mjs"), [
     "analyze",
-    "--dataset",
-    f.events,
-    "--dataset",
-    f.profiles,
-    "--identities",
-    f.identitiesDir,
+    ...inputArgs,
     "--out",
     outAnalyze,
     "--quiet",
@@ -230,18 +227,9 @@ async function main(): Promise<number> {
   const missing: string[] = [];
   for (const name of outputs)
     if (!(await stat(path.join(outAnalyze, name)).catch(() => null))) missing.push(name);
-  type AnalyzeSummary = {
-    rows: { read: number; used: number; quarantined: number };
-    subjects: { matched: number; unmatched_with_email: number; anonymous: number };
-    affected_people: number;
-    affected_orgs: number;
-    admins_to_notify: number;
-    conflicts: number;
-    by_category: Record<string, number>;
-  };
   const summary = missing.includes("summary.json")
     ? null
-    : (JSON.parse(await readFile(path.join(outAnalyze, "summary.json"), "utf8")) as AnalyzeSummary);
+    : (JSON.parse(await readFile(path.join(outAnalyze, "summary.json"), "utf8")) as Summary);
   say(
     `analyze: wall ${fmtS(analyze.wallMs)}, peak RSS ${fmtBytes(analyze.maxRssBytes)}` +
       (analyze.code === 0
@@ -343,12 +331,7 @@ async function main(): Promise<number> {
 
   if (o.phases) {
     const phases = await measured("phases", path.join(here, "analyze-phases.ts"), [
-      "--dataset",
-      f.events,
-      "--dataset",
-      f.profiles,
-      "--identities",
-      f.identitiesDir,
+      ...inputArgs,
       "--out",
       path.join(dataDir, "out", "phases"),
     ]);
