@@ -1,7 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/env.ts";
-import { type CategoryBits, categoryBits, type LoadedFile, loadDataset } from "../intake/load-dataset.ts";
+import {
+  type CategoryBits,
+  categoryBits,
+  type LoadedFile,
+  loadDataset,
+  MAX_LINE_BYTES,
+} from "../intake/load-dataset.ts";
 import { type IdentityStore, loadIdentities } from "../intake/load-identities.ts";
 import { defaultMapping, type FieldMapping } from "../intake/mapping.ts";
 import { openDuckDb, queryOne, queryRows, type Sql } from "../lib/duckdb.ts";
@@ -110,7 +116,7 @@ async function quarantineTable(sql: Sql, files: readonly LoadedFile[]): Promise<
       await sql.run(`INSERT INTO quarantine
         SELECT ${fileLit}, line, NULL, CASE error_type
             WHEN 'INVALID ENCODING' THEN 'not valid UTF-8'
-            WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than the ${32} MiB limit'
+            WHEN 'LINE SIZE OVER MAXIMUM' THEN 'line longer than the ${MAX_LINE_BYTES / 2 ** 20} MiB limit'
             WHEN 'TOO MANY COLUMNS' THEN ${f.format.container === "lines" ? "'line holds a NUL byte'" : "'more fields than the header'"}
             WHEN 'MISSING COLUMNS' THEN 'fewer fields than the header'
             WHEN 'UNQUOTED VALUE' THEN 'a quote inside an unquoted field'

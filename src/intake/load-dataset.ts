@@ -7,8 +7,8 @@ import { CATEGORY, type FieldMapping, type Role } from "./mapping.ts";
 
 /**
  * Loads one dataset file into a DuckDB table of normalised records, one row per input record:
- *   rec_<n>(ord, reason, did, uid, dev, email, name, country, org, cats, raw)
- * `ord` is the record's position in the file; `reason` is NULL for a usable record and says why
+ *   rec_<n>(reason, did, uid, dev, email, name, country, org, cats, raw)
+ * in file order, so `rowid` is the record's position; `reason` is NULL for a usable record and says why
  * otherwise; `cats` is a bit set over the mapping's categories. Lines that DuckDB's reader itself
  * rejects (bad UTF-8, over-long lines, broken CSV quoting) land in rej_<n> with their line numbers.
  * Nothing is read into JavaScript row by row.
