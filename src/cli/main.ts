@@ -3,8 +3,9 @@ import { AppError, describeError, exitCodeFor, usageError } from "../lib/errors.
 import type { Command } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
 import { demoDataCommand } from "./commands/demo-data.ts";
+import { obligationsCommand } from "./commands/obligations.ts";
 
-const commands: readonly Command[] = [analyzeCommand, demoDataCommand];
+const commands: readonly Command[] = [analyzeCommand, obligationsCommand, demoDataCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -41,6 +41,8 @@ export type Summary = {
   conflicts: number;
   by_category: Record<string, number>;
   by_country: Record<string, number>;
+  /** country → category → affected people, so each law sees what was exposed of its own residents */
+  by_country_category: Record<string, Record<string, number>>;
   unmapped_fields: Record<string, number>;
   files: FileSummary[];
   identities: {
@@ -176,11 +178,21 @@ async function summarize(
     if (n > 0) by_category[name] = n;
   });
   const by_country: Record<string, number> = {};
-  for (const r of await queryRows<{ country: string; n: bigint }>(
+  const by_country_category: Record<string, Record<string, number>> = {};
+  for (const r of await queryRows<Record<string, bigint | string>>(
     sql,
-    `SELECT coalesce(country, 'unknown') AS country, count(*) AS n FROM person GROUP BY 1 ORDER BY 1`,
+    `SELECT coalesce(country, 'unknown') AS country, count(*) AS n,
+      ${categories.map(([, bit], i) => `count(*) FILTER (WHERE cats & ${1n << BigInt(bit)} <> 0) AS c${i}`).join(", ")}
+     FROM person GROUP BY 1 ORDER BY 1`,
   )) {
-    by_country[r.country] = Number(r.n);
+    const country = String(r.country);
+    by_country[country] = Number(r.n);
+    const cats: Record<string, number> = {};
+    categories.forEach(([name], i) => {
+      const n = Number(r[`c${i}`] ?? 0);
+      if (n > 0) cats[name] = n;
+    });
+    by_country_category[country] = cats;
   }
   const orgCounts = await queryOne<{ orgs: bigint; admins: bigint }>(
     sql,
@@ -213,6 +225,7 @@ async function summarize(
     conflicts: subjects.conflicts,
     by_category,
     by_country,
+    by_country_category,
     unmapped_fields,
     files: [...fileSummaries],
     identities: {
