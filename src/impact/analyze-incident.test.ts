@@ -150,6 +150,27 @@ describe("analyze: matching rules", () => {
     assert.deepEqual(r.summary.by_country, { DE: 1, ES: 1, GB: 1 });
   });
 
+  it("reports people per state or province where the dataset gives it", async () => {
+    const r = await analyze(
+      {
+        "e.jsonl": jsonl(
+          event({ distinct_id: "u1", $region: "California" }),
+          event({ distinct_id: "u1", $region: "California" }),
+          event({ distinct_id: "u1", $region: "Nevada" }),
+          event({ distinct_id: "u2" }),
+          event({ distinct_id: "u3", $region: "Bavaria" }),
+        ),
+      },
+      { users: "user_id,email,country\nu1,a@x.com,US\nu2,b@x.com,US\nu3,c@x.com,DE\n" },
+    );
+    assert.deepEqual(r.summary.by_region, { DE: { Bavaria: 1 }, US: { California: 1, unknown: 1 } });
+    assert.deepEqual(r.summary.by_country_category.DE, {
+      "user.behavior": 1,
+      "user.location.coarse": 1,
+      "user.unique_id": 1,
+    });
+  });
+
   it("finds affected organisations and every owner and admin to notify", async () => {
     const r = await analyze(
       { "e.jsonl": jsonl(event({ distinct_id: "u2" }), event({ distinct_id: "$device:zz", org_id: "o3" })) },

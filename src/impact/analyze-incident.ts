@@ -43,6 +43,8 @@ export type Summary = {
   by_country: Record<string, number>;
   /** country → category → affected people, so each law sees what was exposed of its own residents */
   by_country_category: Record<string, Record<string, number>>;
+  /** country → state or province (from the dataset, e.g. Mixpanel's $region) or "unknown" → affected people */
+  by_region: Record<string, Record<string, number>>;
   unmapped_fields: Record<string, number>;
   files: FileSummary[];
   identities: {
@@ -80,7 +82,7 @@ export async function analyzeIncident(
     }
     progress("collecting records", ++step, total);
     await sql.run(
-      `CREATE VIEW used AS ${files.map((f) => `SELECT did, uid, dev, email, name, country, org, cats FROM ${f.table} WHERE reason IS NULL`).join(" UNION ALL ")}`,
+      `CREATE VIEW used AS ${files.map((f) => `SELECT did, uid, dev, email, name, country, region, org, cats FROM ${f.table} WHERE reason IS NULL`).join(" UNION ALL ")}`,
     );
     const fileSummaries = await quarantineTable(sql, files);
     progress("matching subjects", ++step, total);
@@ -194,6 +196,14 @@ async function summarize(
     });
     by_country_category[country] = cats;
   }
+  const by_region: Record<string, Record<string, number>> = {};
+  for (const r of await queryRows<{ country: string; region: string; n: bigint }>(
+    sql,
+    `SELECT country, coalesce(region, 'unknown') AS region, count(*) AS n FROM person
+     WHERE country IS NOT NULL GROUP BY ALL ORDER BY 1, 2`,
+  )) {
+    by_region[r.country] = { ...(by_region[r.country] ?? {}), [r.region]: Number(r.n) };
+  }
   const orgCounts = await queryOne<{ orgs: bigint; admins: bigint }>(
     sql,
     `SELECT (SELECT count(*) FROM affected_orgs) AS orgs,
@@ -226,6 +236,7 @@ async function summarize(
     by_category,
     by_country,
     by_country_category,
+    by_region,
     unmapped_fields,
     files: [...fileSummaries],
     identities: {

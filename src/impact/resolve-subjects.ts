@@ -2,7 +2,7 @@ import { literal, queryOne, type Sql } from "../lib/duckdb.ts";
 
 /**
  * The matching rules, in SQL over the usable records (`used`) and the identity store. Produces:
- *   person(person_key, user_id, email, name, country, language, cats, matched_by, records)
+ *   person(person_key, user_id, email, name, country, region, language, cats, matched_by, records)
  *   affected_orgs(org_id)
  * and returns the subject counts. The numbered rules are the ones README states.
  */
@@ -20,10 +20,10 @@ const matchedByName = `[${MATCHED_BY.map(literal).join(", ")}]`;
 
 export async function resolveSubjects(sql: Sql): Promise<SubjectCounts> {
   // Records that identify a subject the same way are resolved once: this shrinks the join input from
-  // every event to every distinct (ids, email, country, org) combination.
+  // every event to every distinct (ids, email, country, region, org) combination.
   await sql.run(`CREATE TABLE subj AS
-    SELECT did, uid, dev, email, country, org, bit_or(cats) AS cats, count(*) AS n, min(name) AS name
-    FROM used GROUP BY did, uid, dev, email, country, org`);
+    SELECT did, uid, dev, email, country, region, org, bit_or(cats) AS cats, count(*) AS n, min(name) AS name
+    FROM used GROUP BY did, uid, dev, email, country, region, org`);
 
   // Rule 1: $user_id, then distinct id, then email; an id that disagrees with the email wins.
   await sql.run(`CREATE TABLE subj_res AS
@@ -72,7 +72,7 @@ export async function resolveSubjects(sql: Sql): Promise<SubjectCounts> {
   // the most frequent country code in their records with ties to the alphabetically first.
   await sql.run(`CREATE TABLE person_records AS
     SELECT CASE WHEN a.user_id IS NOT NULL THEN 'user:' || a.user_id ELSE 'email:' || g.label END AS person_key,
-      a.user_id, CASE WHEN a.user_id IS NULL THEN g.label END AS dataset_email, a.cats, a.n, a.rank, a.country, a.name
+      a.user_id, CASE WHEN a.user_id IS NULL THEN g.label END AS dataset_email, a.cats, a.n, a.rank, a.country, a.region, a.name
     FROM attributed a LEFT JOIN grp_label g ON g.grp = a.grp
     WHERE a.user_id IS NOT NULL OR g.label IS NOT NULL`);
   await sql.run(`CREATE TABLE person AS
@@ -80,6 +80,10 @@ export async function resolveSubjects(sql: Sql): Promise<SubjectCounts> {
       SELECT person_key, country, sum(n) AS c FROM person_records WHERE country IS NOT NULL GROUP BY ALL
     ), top_country AS (
       SELECT person_key, arg_min(country, (-c, country)) AS country FROM countries GROUP BY person_key
+    ), regions AS (
+      SELECT person_key, region, sum(n) AS c FROM person_records WHERE region IS NOT NULL GROUP BY ALL
+    ), top_region AS (
+      SELECT person_key, arg_min(region, (-c, region)) AS region FROM regions GROUP BY person_key
     ), agg AS (
       SELECT person_key, any_value(user_id) AS user_id, any_value(dataset_email) AS dataset_email,
         bit_or(cats) AS cats, sum(n)::BIGINT AS records, min(rank) AS rank, min(name) AS dataset_name
@@ -89,13 +93,15 @@ export async function resolveSubjects(sql: Sql): Promise<SubjectCounts> {
       CASE WHEN a.user_id IS NOT NULL THEN u.email ELSE a.dataset_email END AS email,
       CASE WHEN a.user_id IS NOT NULL THEN u.name ELSE a.dataset_name END AS name,
       coalesce(u.country, t.country) AS country,
+      r.region,
       u.language,
       a.cats,
       ${matchedByName}[CASE WHEN a.user_id IS NOT NULL THEN a.rank ELSE 5 END] AS matched_by,
       a.records
     FROM agg a
     LEFT JOIN users u ON u.user_id = a.user_id
-    LEFT JOIN top_country t ON t.person_key = a.person_key`);
+    LEFT JOIN top_country t ON t.person_key = a.person_key
+    LEFT JOIN top_region r ON r.person_key = a.person_key`);
 
   // Rule 5: organisations named in any used record, plus those of matched affected members.
   await sql.run(`CREATE TABLE affected_orgs AS

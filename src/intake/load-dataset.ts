@@ -7,7 +7,7 @@ import { CATEGORY, type FieldMapping, type Role } from "./mapping.ts";
 
 /**
  * Loads one dataset file into a DuckDB table of normalised records, one row per input record:
- *   rec_<n>(reason, did, uid, dev, email, name, country, org, cats, raw)
+ *   rec_<n>(reason, did, uid, dev, email, name, country, region, org, cats, raw)
  * in file order, so `rowid` is the record's position; `reason` is NULL for a usable record and says why
  * otherwise; `cats` is a bit set over the mapping's categories. Lines that DuckDB's reader itself
  * rejects (bad UTF-8, over-long lines, broken CSV quoting) land in rej_<n> with their line numbers.
@@ -138,6 +138,7 @@ function recordColumns(a: Accessor, mapping: FieldMapping, bits: CategoryBits, k
     `${role("email")} AS email_raw`,
     `${role("name")} AS name`,
     `${country.length ? `coalesce(${country.join(", ")})` : "NULL::VARCHAR"} AS country`,
+    `${role("region")} AS region`,
     `${role("org")} AS org`,
   ]
     .join(",\n  ")
@@ -153,7 +154,7 @@ SELECT
        WHEN did IS NULL AND uid IS NULL AND dev IS NULL AND email IS NULL
          THEN coalesce(${shapeReason}, '${NO_IDENTIFIER}')
   END AS reason,
-  did, uid, dev, email, name, country, org,
+  did, uid, dev, email, name, country, region, org,
   cats0::BIGINT AS cats,
   CASE WHEN invalid OR (did IS NULL AND uid IS NULL AND dev IS NULL AND email IS NULL AND NOT is_blank)
        THEN left(${rawExpr}, ${RAW_EXCERPT_CHARS}) END AS raw
@@ -540,7 +541,7 @@ export async function loadDataset(
 function emptyInner(): string {
   return `SELECT NULL::VARCHAR AS line, false AS is_blank, false AS invalid, NULL::VARCHAR AS did,
     NULL::VARCHAR AS uid, NULL::VARCHAR AS dev0, NULL::VARCHAR AS email_raw, NULL::VARCHAR AS name,
-    NULL::VARCHAR AS country, NULL::VARCHAR AS org, 0 AS cats0 WHERE false`;
+    NULL::VARCHAR AS country, NULL::VARCHAR AS region, NULL::VARCHAR AS org, 0 AS cats0 WHERE false`;
 }
 
 function firstLine(message: string): string {

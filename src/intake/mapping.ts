@@ -7,7 +7,7 @@ import { badInput } from "../lib/errors.ts";
  * How a dataset's fields become fideslang data categories, and which fields identify a subject.
  * Categories that fideslang lacks are documented in README ("Data categories").
  */
-export type Role = "distinctId" | "userId" | "deviceId" | "email" | "name" | "country" | "org";
+export type Role = "distinctId" | "userId" | "deviceId" | "email" | "name" | "country" | "region" | "org";
 
 export type FieldMapping = Readonly<{
   /** field name → fideslang category; a field not here is reported under unmapped_fields */
@@ -73,6 +73,8 @@ const defaultRoles: Record<Role, string[]> = {
   email: ["$email", "email"],
   name: ["$name", "name"],
   country: ["mp_country_code", "$country_code", "country"],
+  // A state or province, for laws that turn on it (California, New York).
+  region: ["$region"],
   org: ["org_id"],
 };
 
@@ -97,6 +99,7 @@ const mappingFile = z
         email: z.array(fieldName).optional(),
         name: z.array(fieldName).optional(),
         country: z.array(fieldName).optional(),
+        region: z.array(fieldName).optional(),
         org_id: z.array(fieldName).optional(),
       })
       .strict()
@@ -150,6 +153,7 @@ export function mergeMapping(base: FieldMapping, file: z.infer<typeof mappingFil
     email: r.email ?? base.roles.email,
     name: r.name ?? base.roles.name,
     country: r.country ?? base.roles.country,
+    region: r.region ?? base.roles.region,
     org: r.org_id ?? base.roles.org,
   };
   // Organisation ids are identifiers too: a new org field is a unique id unless mapped otherwise.

@@ -137,7 +137,7 @@ describe("obligations on a Mixpanel-like exposure", () => {
     }
     assert.match(
       plain.get("us-ca", "individuals").reason,
-      /state or province is not known for these 400 people/,
+      /400 whose state or province is not known are treated as possibly covered/,
     );
     const creds = decide({
       exposure: exposure({ ...COUNTRIES, US: 600 }, [...MIXPANEL, "user.authorization.credentials"]),
@@ -229,6 +229,24 @@ describe("obligations on a Mixpanel-like exposure", () => {
     assert.equal(get("contract", "other").deadline, "2026-11-21T10:00:00-03:00");
     const none = decide({ exposure: exposure({}) });
     for (const d of none.all) assert.equal(d.decision, "not_required", `${d.regime} ${d.audience}`);
+  });
+
+  it("uses the state where the dataset gives it, and counts the unknown as possibly covered", () => {
+    const e: Exposure = {
+      ...exposure({ US: 1000 }, [...MIXPANEL, "user.authorization.credentials"]),
+      byRegion: { US: { California: 450, "new york": 100, Texas: 300, unknown: 150 } },
+    };
+    const { get } = decide({ exposure: e });
+    const ca = get("us-ca", "individuals");
+    assert.equal(ca.people, 600);
+    assert.match(
+      ca.reason,
+      /450 affected people are there by the dataset's region, and 150 whose state or province is not known/,
+    );
+    assert.match(ca.reason, /400 elsewhere in the country are not covered/);
+    assert.equal(get("us-ca", "regulator").decision, "required", "600 possibly Californian");
+    assert.equal(get("us-ny", "individuals").people, 250);
+    assert.equal(get("eu-gdpr", "regulator").decision, "not_required");
   });
 
   it("uses the categories of the jurisdiction's own people when the summary has them", () => {

@@ -13,6 +13,8 @@ export type Exposure = Readonly<{
   byCategory: Readonly<Record<string, number>>;
   /** people by country and category, when known; without it the whole incident's categories apply */
   byCountryCategory?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** people by country and state or province ("unknown" where the data does not say) */
+  byRegion?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** affected organisations, for duties owed to business customers */
   affectedOrgs?: number;
 }>;
@@ -64,17 +66,48 @@ export function holds(condition: Condition, scope: Scope): boolean {
   return !holds(condition.not, scope);
 }
 
+type Subdivision = { covered: number; unknown: number; elsewhere: number };
+
+/** People of a country split by whether the dataset places them in the law's state or province. */
+function splitByRegion(rule: Rule, exposure: Exposure, country: string): Subdivision | null {
+  const sub = rule.jurisdiction.subdivision;
+  if (!sub) return null;
+  const total = exposure.byCountry[country] ?? 0;
+  const regions = exposure.byRegion?.[country];
+  if (!regions) return { covered: 0, unknown: total, elsewhere: 0 };
+  const names = new Set(sub.names.map((n) => n.trim().toLowerCase()));
+  let covered = 0;
+  let known = 0;
+  for (const [region, n] of Object.entries(regions)) {
+    if (region === "unknown") continue;
+    known += n;
+    if (names.has(region.trim().toLowerCase())) covered += n;
+  }
+  return { covered, unknown: total - known, elsewhere: known - covered };
+}
+
 function scopeOf(
   rule: Rule,
   facts: Facts,
-): Scope & { unknownCountry: number; perCountry: [string, number][] } {
+): Scope & { unknownCountry: number; perCountry: [string, number][]; subdivision: Subdivision | null } {
   const { exposure } = facts;
   const countries = rule.jurisdiction.countries;
   const everyone = countries.length === 0;
+  let subdivision: Subdivision | null = null;
+  const inScope = (c: string): number => {
+    const split = splitByRegion(rule, exposure, c);
+    if (!split) return exposure.byCountry[c] ?? 0;
+    subdivision = {
+      covered: (subdivision?.covered ?? 0) + split.covered,
+      unknown: (subdivision?.unknown ?? 0) + split.unknown,
+      elsewhere: (subdivision?.elsewhere ?? 0) + split.elsewhere,
+    };
+    return split.covered + split.unknown;
+  };
   const perCountry = everyone
     ? []
     : countries
-        .map((c) => [c, exposure.byCountry[c] ?? 0] as [string, number])
+        .map((c) => [c, inScope(c)] as [string, number])
         .filter(([, n]) => n > 0)
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const people = everyone ? exposure.affectedPeople : perCountry.reduce((sum, [, n]) => sum + n, 0);
@@ -98,6 +131,7 @@ function scopeOf(
     controllerCountry: facts.controllerCountry,
     unknownCountry: exposure.byCountry.unknown ?? 0,
     perCountry,
+    subdivision,
   };
 }
 
@@ -143,8 +177,14 @@ export function decideObligations(rules: readonly Rule[], facts: Facts): Obligat
         question = clause?.question;
         reason = `${clause?.reason.trim() ?? ""} Facts: ${peopleText}; exposed categories: ${exposedText}.`;
       }
-      if (rule.jurisdiction.subdivision && scope.people > 0) {
-        reason += ` The law covers ${rule.jurisdiction.subdivision}: the state or province is not known for these ${scope.people} people, so each is treated as possibly covered.`;
+      const sub = scope.subdivision;
+      if (rule.jurisdiction.subdivision && sub) {
+        reason += ` The law covers ${rule.jurisdiction.subdivision.description}: ${sub.covered} affected people are there by the dataset's region`;
+        reason +=
+          sub.unknown > 0
+            ? `, and ${sub.unknown} whose state or province is not known are treated as possibly covered`
+            : "";
+        reason += sub.elsewhere > 0 ? `; ${sub.elsewhere} elsewhere in the country are not covered.` : ".";
       }
       if (rule.jurisdiction.countries.length > 0 && scope.unknownCountry > 0) {
         reason += ` ${scope.unknownCountry} affected people have no known country and are not counted here.`;

@@ -14,6 +14,7 @@ const summaryShape = z.object({
   by_country: counts,
   by_category: counts,
   by_country_category: z.record(z.string(), counts).optional(),
+  by_region: z.record(z.string(), counts).optional(),
 });
 
 /** Reads the exposure out of an `analyze` summary.json, naming the file and field when it does not fit. */
@@ -32,6 +33,7 @@ export function exposureFromSummary(summary: unknown, source: string): Exposure 
     byCountry: s.by_country,
     byCategory: s.by_category,
     byCountryCategory: s.by_country_category,
+    byRegion: s.by_region,
   };
 }
 

@@ -110,8 +110,14 @@ export const ruleSchema = z
       .object({
         /** people resident in these countries are covered; empty means everyone affected */
         countries: z.array(country),
-        /** set when the law turns on a state or province the data may not tell */
-        subdivision: z.string().min(3).optional(),
+        /**
+         * Set when the law covers one state or province: the names the dataset's region may carry
+         * (matched case-insensitively) and a description for the reasons.
+         */
+        subdivision: z
+          .object({ names: z.array(z.string().min(2)).min(1), description: z.string().min(3) })
+          .strict()
+          .optional(),
       })
       .strict(),
     authority: z.object({ name: z.string().min(3), url: z.url() }).strict(),
