@@ -152,6 +152,17 @@ describe("blastradius CLI", () => {
     ]);
     assert.equal(badClock.code, 2);
     assert.match(badClock.stderr, /--clock "lunch=.*NAME one of vendor_detected/);
+    const badAnswer = cli([
+      "obligations",
+      "--summary",
+      summary,
+      "--aware-at",
+      "2025-11-25T18:00:00Z",
+      "--answer",
+      "eu-gdpr=yes",
+    ]);
+    assert.equal(badAnswer.code, 2);
+    assert.match(badAnswer.stderr, /--answer "eu-gdpr=yes": expected REGIME:AUDIENCE=required\|not_required/);
     const notSummary = await put(dir, "x.json", JSON.stringify({ hello: 1 }));
     const wrong = cli(["obligations", "--summary", notSummary, "--aware-at", "2025-11-25T18:00:00Z"]);
     assert.equal(wrong.code, 2);

@@ -231,6 +231,28 @@ describe("obligations on a Mixpanel-like exposure", () => {
     for (const d of none.all) assert.equal(d.decision, "not_required", `${d.regime} ${d.audience}`);
   });
 
+  it("records a person's answer to a judgment question, keeping the question and who decided", () => {
+    const { get } = decide({
+      exposure: exposure(COUNTRIES),
+      answers: {
+        "br-lgpd:regulator": { decision: "required", by: "dpo@example.com" },
+        "eu-gdpr:regulator": { decision: "not_required" },
+      },
+    });
+    const lgpd = get("br-lgpd", "regulator");
+    assert.equal(lgpd.decision, "required");
+    assert.equal(lgpd.deadline, "2026-11-25T23:59:59-03:00");
+    assert.equal(lgpd.answered?.by, "dpo@example.com");
+    assert.match(lgpd.answered?.question ?? "", /significantly affect/);
+    assert.match(lgpd.reason, /Judgment recorded: required/);
+    assert.equal(get("br-lgpd", "individuals").decision, "judgment", "only the answered audience changes");
+    assert.equal(
+      get("eu-gdpr", "regulator").decision,
+      "required",
+      "an answer cannot overrule a rule's required",
+    );
+  });
+
   it("uses the state where the dataset gives it, and counts the unknown as possibly covered", () => {
     const e: Exposure = {
       ...exposure({ US: 1000 }, [...MIXPANEL, "user.authorization.credentials"]),

@@ -24,6 +24,11 @@ export type Facts = Readonly<{
   /** ISO-8601 instants with an offset */
   clocks: Readonly<Partial<Record<ClockName, string>>>;
   controllerCountry?: string;
+  /**
+   * A person's recorded answers to judgment questions, keyed "regime:audience". An answer replaces
+   * the engine's `judgment`; the question and who decided stay in the output.
+   */
+  answers?: Readonly<Record<string, Readonly<{ decision: "required" | "not_required"; by?: string }>>>;
 }>;
 
 export type Citation = Readonly<{ source: string; provision: string; url?: string }>;
@@ -41,6 +46,8 @@ export type ObligationDecision = Readonly<{
   timing: string;
   reason: string;
   question?: string;
+  /** set when a person answered the judgment question: what was asked and who decided */
+  answered?: Readonly<{ question: string; by: string }>;
   contents: readonly string[];
   citations: readonly Citation[];
   rule_version: number;
@@ -162,6 +169,7 @@ export function decideObligations(rules: readonly Rule[], facts: Facts): Obligat
       let decision: Decision;
       let reason: string;
       let question: string | undefined;
+      let answered: { question: string; by: string } | undefined;
       const aware = facts.clocks.aware ? DateTime.fromISO(facts.clocks.aware, { setZone: true }) : null;
       if (rule.effective_from && aware && aware < DateTime.fromISO(rule.effective_from, { zone: "utc" })) {
         decision = "not_required";
@@ -176,6 +184,12 @@ export function decideObligations(rules: readonly Rule[], facts: Facts): Obligat
         decision = clause?.decision ?? "judgment";
         question = clause?.question;
         reason = `${clause?.reason.trim() ?? ""} Facts: ${peopleText}; exposed categories: ${exposedText}.`;
+        const answer = facts.answers?.[`${rule.id}:${obligation.audience}`];
+        if (decision === "judgment" && answer) {
+          decision = answer.decision;
+          answered = { question: question ?? "", by: answer.by ?? "a person (recorded with --answer)" };
+          reason += ` Judgment recorded: ${answer.decision} (decided by ${answered.by}).`;
+        }
       }
       const sub = scope.subdivision;
       if (rule.jurisdiction.subdivision && sub) {
@@ -212,6 +226,9 @@ export function decideObligations(rules: readonly Rule[], facts: Facts): Obligat
         timing: obligation.timing,
         reason: reason.replace(/\s+/g, " ").trim(),
         ...(decision === "judgment" && question ? { question: question.replace(/\s+/g, " ").trim() } : {}),
+        ...(answered
+          ? { answered: { ...answered, question: answered.question.replace(/\s+/g, " ").trim() } }
+          : {}),
         contents: obligation.contents,
         citations: obligation.citations,
         rule_version: rule.version,

@@ -1,7 +1,12 @@
 import { DateTime } from "luxon";
 import { z } from "zod";
 import { badInput, usageError } from "../lib/errors.ts";
-import { decideObligations, type Exposure, type ObligationDecision } from "./decide-obligations.ts";
+import {
+  decideObligations,
+  type Exposure,
+  type Facts,
+  type ObligationDecision,
+} from "./decide-obligations.ts";
 import { loadRules } from "./load-rules.ts";
 import { CLOCKS, type ClockName } from "./rule-schema.ts";
 
@@ -67,6 +72,23 @@ export function parseClocks(
   return clocks;
 }
 
+/** Repeated `--answer REGIME:AUDIENCE=required|not_required` into recorded judgment answers. */
+export function parseAnswers(args: readonly string[] = []): NonNullable<Facts["answers"]> {
+  const answers: Record<string, { decision: "required" | "not_required" }> = {};
+  for (const arg of args) {
+    const m = /^([a-z]{2}-[a-z]+|contract):(regulator|individuals|other)=(required|not_required)$/.exec(
+      arg.trim(),
+    );
+    if (!m) {
+      throw usageError(
+        `--answer ${JSON.stringify(arg)}: expected REGIME:AUDIENCE=required|not_required, e.g. eu-gdpr:individuals=not_required`,
+      );
+    }
+    answers[`${m[1]}:${m[2]}`] = { decision: m[3] as "required" | "not_required" };
+  }
+  return answers;
+}
+
 export function parseCountry(value: string | undefined, option: string): string | undefined {
   if (value === undefined) return undefined;
   const cc = value.trim().toUpperCase();
@@ -80,11 +102,13 @@ export async function obligationsForIncident(input: {
   clocks: Partial<Record<ClockName, string>>;
   controllerCountry?: string;
   contractFile?: string;
+  answers?: Facts["answers"];
 }): Promise<ObligationDecision[]> {
   const rules = await loadRules({ contractFile: input.contractFile });
   return decideObligations(rules, {
     exposure: input.exposure,
     clocks: input.clocks,
     controllerCountry: input.controllerCountry,
+    answers: input.answers,
   });
 }

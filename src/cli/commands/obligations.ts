@@ -3,13 +3,15 @@ import { badInput, usageError } from "../../lib/errors.ts";
 import {
   exposureFromSummary,
   obligationsForIncident,
+  parseAnswers,
   parseClocks,
   parseCountry,
 } from "../../obligations/obligations-for-incident.ts";
 import { type Command, parseOptions, requireOption } from "../command.ts";
 
 const help = `Usage: blastradius obligations --summary summary.json --aware-at ISO [--clock NAME=ISO ...]
-                               [--controller-country CC] [--contract FILE] [--out FILE]
+                               [--controller-country CC] [--answer REGIME:AUDIENCE=D ...]
+                               [--contract FILE] [--out FILE]
 
 Decides, per regime, which notices the incident requires, to whom, by when and why, from the
 summary.json that 'analyze' wrote. Prints the list as JSON, or writes it to --out.
@@ -20,6 +22,8 @@ Options:
   --clock NAME=ISO            another clock; NAME is vendor_detected, vendor_notified, aware,
                               dataset_received or assessed. Repeatable.
   --controller-country CC     where the controller is established (decides the GDPR lead authority)
+  --answer REGIME:AUDIENCE=D  record a person's answer to a judgment question (D is required or
+                              not_required), e.g. eu-gdpr:individuals=not_required. Repeatable.
   --contract FILE             your own contractual notice rule (YAML, id: contract) instead of the
                               bundled src/obligations/rules/contract.yaml
   --out FILE                  write the JSON here instead of stdout
@@ -42,6 +46,7 @@ export const obligationsCommand: Command = {
       clock: { type: "string", multiple: true },
       "controller-country": { type: "string" },
       contract: { type: "string" },
+      answer: { type: "string", multiple: true },
       out: { type: "string" },
     });
     const summaryFile = requireOption(o.summary, "--summary FILE");
@@ -61,6 +66,7 @@ export const obligationsCommand: Command = {
       clocks,
       controllerCountry: parseCountry(o["controller-country"], "--controller-country"),
       contractFile: o.contract,
+      answers: parseAnswers(o.answer),
     });
     const json = `${JSON.stringify(decisions, null, 2)}\n`;
     if (o.out) await writeFile(o.out, json);
