@@ -14,6 +14,22 @@ export const CLOCKS = [
 ] as const;
 export type ClockName = (typeof CLOCKS)[number];
 
+/** The regimes the engine covers; each has its file in rules/<id>.yaml. */
+export const REGIME_IDS = [
+  "au-ndb",
+  "br-lgpd",
+  "ca-pipeda",
+  "contract",
+  "eu-gdpr",
+  "in-dpdp",
+  "jp-appi",
+  "kr-pipa",
+  "sg-pdpa",
+  "uk-gdpr",
+  "us-ca",
+  "us-ny",
+] as const;
+
 export const AUDIENCES = ["regulator", "individuals", "other"] as const;
 export const DECISIONS = ["required", "not_required", "judgment"] as const;
 export type Decision = (typeof DECISIONS)[number];
