@@ -18,12 +18,21 @@ const schema = z.object({
     .max(256, "at most 256")
     .default(Math.max(1, os.availableParallelism())),
   BLASTRADIUS_TEMP_DIR: z.string().min(1, "a folder path").default(os.tmpdir()),
+  BLASTRADIUS_DATA: z.string().min(1, "a folder path").default("./.blastradius"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, "a PostgreSQL URL such as postgres://user@host:5432/db")
+    .optional(),
 });
 
 export type Config = Readonly<{
   memoryLimit: string;
   threads: number;
   tempDir: string;
+  /** the embedded store's folder (PGlite data and dataset files) */
+  dataDir: string;
+  /** a PostgreSQL server instead of the embedded store */
+  databaseUrl?: string;
 }>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -40,5 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     memoryLimit: c.BLASTRADIUS_MEMORY_LIMIT,
     threads: c.BLASTRADIUS_THREADS,
     tempDir: c.BLASTRADIUS_TEMP_DIR,
+    dataDir: c.BLASTRADIUS_DATA,
+    databaseUrl: c.DATABASE_URL,
   });
 }

@@ -6,6 +6,7 @@ export const errorCodes = {
   USAGE: { exit: 2, http: 400 },
   BAD_INPUT: { exit: 2, http: 422 },
   NOT_FOUND: { exit: 2, http: 404 },
+  STORE_BUSY: { exit: 1, http: 503 },
   WORK_FAILED: { exit: 1, http: 500 },
   INTERNAL: { exit: 1, http: 500 },
 } as const;
