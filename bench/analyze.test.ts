@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,23 +8,12 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function run(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, "analyze.ts"), ...args], {
-      cwd: path.dirname(here),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function run(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(here, "analyze.ts"), ...args], {
+    cwd: path.dirname(here),
+    encoding: "utf8",
   });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 test("bench:analyze runs end to end at a tiny size and agrees with the hand-written query", {
@@ -33,7 +22,7 @@ test("bench:analyze runs end to end at a tiny size and agrees with the hand-writ
   const dir = await mkdtemp(path.join(os.tmpdir(), "blastradius-bench-"));
   try {
     const sizes = ["--events", "20000", "--profiles", "2000", "--users", "10000", "--orgs", "2000"];
-    const { code, stdout, stderr } = await run([...sizes, "--data-dir", dir]);
+    const { code, stdout, stderr } = run([...sizes, "--data-dir", dir]);
     assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
 
     for (const line of [
@@ -63,7 +52,7 @@ test("bench:analyze runs end to end at a tiny size and agrees with the hand-writ
     assert.match(stdout, /^PASS counts agree with hand-written/m);
 
     // The second run reuses the data (the sizes marker matches).
-    const again = await run([...sizes, "--data-dir", dir]);
+    const again = run([...sizes, "--data-dir", dir]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^data: reused /m);
   } finally {
