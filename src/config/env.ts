@@ -1,4 +1,5 @@
 import os from "node:os";
+import path from "node:path";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
 
@@ -6,11 +7,12 @@ import { AppError } from "../lib/errors.ts";
  * Every setting the process reads from its environment, validated once at start-up. A wrong value
  * stops the process with a message naming the variable and what it accepts.
  */
+const size = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as 2GB or 1536MiB");
+
 const schema = z.object({
-  BLASTRADIUS_MEMORY_LIMIT: z
-    .string()
-    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as 2GB or 1536MiB")
-    .default("2GB"),
+  BLASTRADIUS_MEMORY_LIMIT: size.default("2GB"),
   BLASTRADIUS_THREADS: z.coerce
     .number()
     .int("a whole number")
@@ -23,6 +25,24 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/.+/, "a PostgreSQL URL such as postgres://user@host:5432/db")
     .optional(),
+  BLASTRADIUS_ENCRYPTION_KEY: z
+    .string()
+    .refine(
+      (v) => Buffer.from(v, "base64").length === 32,
+      "32 random bytes in base64 (openssl rand -base64 32)",
+    )
+    .optional(),
+  BLASTRADIUS_IDENTITIES: z.string().min(1, "a folder path").optional(),
+  BLASTRADIUS_MAX_UPLOAD: size.default("20GB"),
+  BLASTRADIUS_WORKERS: z.coerce
+    .number()
+    .int("a whole number")
+    .min(0, "0 or more")
+    .max(64, "at most 64")
+    .default(1),
+  PORT: z.coerce.number().int("a whole number").min(0, "a TCP port").max(65535, "a TCP port").default(8080),
+  HOST: z.string().min(1, "an address to listen on, such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
+  BLASTRADIUS_TRUST_PROXY: z.enum(["true", "false"], "true or false").default("false"),
 });
 
 export type Config = Readonly<{
@@ -33,7 +53,37 @@ export type Config = Readonly<{
   dataDir: string;
   /** a PostgreSQL server instead of the embedded store */
   databaseUrl?: string;
+  /** seals personal data at rest; unset with the embedded store means a key file in dataDir */
+  encryptionKey?: Buffer;
+  /** the company's identity store export (users, orgs, memberships); default dataDir/identities */
+  identitiesDir: string;
+  maxUploadBytes: number;
+  /** job workers inside the server process (0: only separate `blastradius worker` processes) */
+  workers: number;
+  port: number;
+  host: string;
+  /** trust X-Forwarded-* from a reverse proxy (for https detection and client addresses) */
+  trustProxy: boolean;
 }>;
+
+const UNITS: Record<string, number> = {
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+export function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(value.trim());
+  const unit = UNITS[m?.[2]?.toLowerCase() ?? ""];
+  if (!m || unit === undefined)
+    throw new AppError("USAGE", `${JSON.stringify(value)} is not a size such as 2GB`);
+  return Math.floor(Number(m[1]) * unit);
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -51,5 +101,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tempDir: c.BLASTRADIUS_TEMP_DIR,
     dataDir: c.BLASTRADIUS_DATA,
     databaseUrl: c.DATABASE_URL,
+    encryptionKey: c.BLASTRADIUS_ENCRYPTION_KEY
+      ? Buffer.from(c.BLASTRADIUS_ENCRYPTION_KEY, "base64")
+      : undefined,
+    identitiesDir: c.BLASTRADIUS_IDENTITIES ?? path.join(c.BLASTRADIUS_DATA, "identities"),
+    maxUploadBytes: parseSize(c.BLASTRADIUS_MAX_UPLOAD),
+    workers: c.BLASTRADIUS_WORKERS,
+    port: c.PORT,
+    host: c.HOST,
+    trustProxy: c.BLASTRADIUS_TRUST_PROXY === "true",
   });
 }

@@ -1,69 +1,19 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { AppError } from "../lib/errors.ts";
 import { tempDir } from "../lib/test-fixtures.ts";
 import type { Db } from "./db.ts";
 import { migrate } from "./migrate.ts";
 import { openStore } from "./open-store.ts";
+import { type Backend, backends } from "./test-backends.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const PG_URL = process.env.BLASTRADIUS_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-type Backend = { name: string; open: () => Promise<Db>; cleanup: () => Promise<void>; skip?: string };
-
-async function pgliteBackend(): Promise<Backend> {
-  const dir = await tempDir("blastradius-store-");
-  return { name: "PGlite", open: () => openStore({ dataDir: dir }), cleanup: async () => {} };
-}
-
-async function postgresBackend(): Promise<Backend> {
-  if (!(await postgresReachable())) {
-    const why = `no PostgreSQL server at ${PG_URL} (set BLASTRADIUS_TEST_DATABASE_URL)`;
-    // CI must run the PostgreSQL suite: not reaching the server there is a failure, not a skip.
-    if (process.env.CI) throw new Error(`CI is set, and ${why}`);
-    return {
-      name: "PostgreSQL",
-      open: () => Promise.reject(new Error(why)),
-      cleanup: async () => {},
-      skip: why,
-    };
-  }
-  const schema = `test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  return {
-    name: "PostgreSQL",
-    open: () => openStore({ dataDir: "", databaseUrl: PG_URL, pgOptions: `-c search_path=${schema}` }),
-    cleanup: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
-    },
-  };
-}
-
-for (const make of [pgliteBackend, postgresBackend]) {
-  describe(`store on ${make === pgliteBackend ? "PGlite" : "PostgreSQL"}`, () => {
+for (const [i, make] of backends.entries()) {
+  describe(`store on ${i === 0 ? "PGlite" : "PostgreSQL"}`, () => {
     let backend: Backend;
     let db: Db;
     before(async () => {
@@ -82,7 +32,7 @@ for (const make of [pgliteBackend, postgresBackend]) {
       );
       assert.deepEqual(
         versions.rows.map((r) => r.version),
-        [1],
+        [1, 2],
       );
       assert.deepEqual(await migrate(db), [], "nothing left to apply");
       const tables = await db.query<{ table_name: string }>(
