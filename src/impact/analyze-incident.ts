@@ -20,6 +20,8 @@ export type AnalyzeInput = Readonly<{
   identitiesDir: string;
   outDir: string;
   mapping?: FieldMapping;
+  /** also write people.parquet and orgs.parquet with unescaped values (for the workspace) */
+  parquet?: boolean;
 }>;
 
 export type FileSummary = Readonly<{
@@ -92,7 +94,7 @@ export async function analyzeIncident(
     const subjects = await resolveSubjects(sql);
     progress("writing results", ++step, total);
     const summary = await summarize(sql, bits, files, fileSummaries, subjects, identities);
-    await writeResults(sql, input.outDir, bits, summary);
+    await writeResults(sql, input.outDir, bits, summary, { parquet: input.parquet });
     progress("done", ++step, total);
     return summary;
   } finally {

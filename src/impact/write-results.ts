@@ -24,23 +24,13 @@ async function copyCsv(sql: Sql, query: string, file: string): Promise<void> {
   await sql.run(`COPY (${query}) TO ${literal(file)} (FORMAT csv, HEADER true, QUOTE '"', ESCAPE '"')`);
 }
 
-export async function writeResults(
-  sql: Sql,
-  outDir: string,
-  bits: CategoryBits,
-  summary: Summary,
-): Promise<void> {
-  const safe = (c: string) => `${safeCellSql(ident(c))} AS ${ident(c)}`;
-  await copyCsv(
-    sql,
-    `SELECT ${safe("person_key")}, ${safe("user_id")}, ${safe("email")}, ${safe("name")}, country, ${safe("language")},
+/** people and orgs, with `cell` applied to every free-text column */
+function resultQueries(bits: CategoryBits, cell: (c: string) => string): { people: string; orgs: string } {
+  return {
+    people: `SELECT ${cell("person_key")}, ${cell("user_id")}, ${cell("email")}, ${cell("name")}, country, ${cell("language")},
       ${categoriesSql(bits)} AS categories, matched_by, records
      FROM person ORDER BY person_key`,
-    path.join(outDir, "people.csv"),
-  );
-  await copyCsv(
-    sql,
-    `WITH members AS (
+    orgs: `WITH members AS (
        SELECT m.org_id, count(DISTINCT m.user_id) AS n FROM memberships m JOIN person p ON p.user_id = m.user_id
        WHERE m.org_id IN (SELECT org_id FROM affected_orgs) GROUP BY m.org_id
      ), admins AS (
@@ -49,13 +39,30 @@ export async function writeResults(
        WHERE m.role IN ('owner', 'admin') AND u.email IS NOT NULL AND m.org_id IN (SELECT org_id FROM affected_orgs)
        GROUP BY m.org_id
      )
-     SELECT ${safe("org_id")}, ${safe("name")}, affected_members, ${safe("admin_emails")} FROM (
+     SELECT ${cell("org_id")}, ${cell("name")}, affected_members, ${cell("admin_emails")} FROM (
        SELECT o.org_id, o.name, coalesce(members.n, 0) AS affected_members, admins.emails AS admin_emails
        FROM orgs o JOIN affected_orgs a USING (org_id)
        LEFT JOIN members USING (org_id) LEFT JOIN admins USING (org_id)
      ) ORDER BY org_id`,
-    path.join(outDir, "orgs.csv"),
-  );
+  };
+}
+
+export async function writeResults(
+  sql: Sql,
+  outDir: string,
+  bits: CategoryBits,
+  summary: Summary,
+  options: { parquet?: boolean } = {},
+): Promise<void> {
+  const safe = resultQueries(bits, (c) => `${safeCellSql(ident(c))} AS ${ident(c)}`);
+  await copyCsv(sql, safe.people, path.join(outDir, "people.csv"));
+  await copyCsv(sql, safe.orgs, path.join(outDir, "orgs.csv"));
+  if (options.parquet) {
+    // Values as they are (no spreadsheet escaping), for loading into the incident workspace.
+    const raw = resultQueries(bits, ident);
+    await sql.run(`COPY (${raw.people}) TO ${literal(path.join(outDir, "people.parquet"))} (FORMAT parquet)`);
+    await sql.run(`COPY (${raw.orgs}) TO ${literal(path.join(outDir, "orgs.parquet"))} (FORMAT parquet)`);
+  }
   await sql.run(
     `COPY (SELECT file, line, "row", reason, raw FROM quarantine ORDER BY file, line, "row")
      TO ${literal(path.join(outDir, "quarantine.jsonl"))} (FORMAT json)`,

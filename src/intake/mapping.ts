@@ -130,13 +130,24 @@ export async function loadMapping(path: string): Promise<FieldMapping> {
       `--mapping ${path}${line ? ` line ${line}` : ""}: not valid YAML: ${e.message.split("\n")[0]}`,
     );
   }
+  return mappingFromDocument(raw, `--mapping ${path}`);
+}
+
+export type MappingDocument = z.infer<typeof mappingFile>;
+
+/** Checks a mapping document (the YAML's content, or JSON from the API); `where` starts any error. */
+export function checkMappingDocument(raw: unknown, where: string): MappingDocument {
   const parsed = mappingFile.safeParse(raw ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.path.join(".") || "(top level)";
-    throw badInput(`--mapping ${path}: ${where}: ${issue?.message}`);
+    const at = issue?.path.join(".") || "(top level)";
+    throw badInput(`${where}: ${at}: ${issue?.message}`);
   }
-  return mergeMapping(defaultMapping, parsed.data);
+  return parsed.data;
+}
+
+export function mappingFromDocument(raw: unknown, where: string): FieldMapping {
+  return mergeMapping(defaultMapping, checkMappingDocument(raw, where));
 }
 
 export function mergeMapping(base: FieldMapping, file: z.infer<typeof mappingFile>): FieldMapping {

@@ -51,3 +51,21 @@ export async function queryOne<T = Record<string, unknown>>(sql: Sql, text: stri
   if (first === undefined) throw new Error("query returned no row");
   return first;
 }
+
+/** Rows of a large result in batches, fetched chunk by chunk rather than all at once. */
+export async function* streamRows<T = Record<string, unknown>>(
+  sql: Sql,
+  text: string,
+  batch = 2000,
+): AsyncGenerator<T[]> {
+  const result = await sql.stream(text);
+  let rows: T[] = [];
+  for await (const chunk of result.yieldRowObjects()) {
+    rows.push(...(chunk as T[]));
+    if (rows.length >= batch) {
+      yield rows;
+      rows = [];
+    }
+  }
+  if (rows.length > 0) yield rows;
+}

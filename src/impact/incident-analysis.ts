@@ -1,0 +1,492 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
+import type { Context } from "../app/context.ts";
+import { appendAudit } from "../audit/audit-log.ts";
+import { type Actor, requireRole, systemActor } from "../auth/roles.ts";
+import { datasetSuffix, datasetsOf, mergeDatasetMappings } from "../datasets/manage-datasets.ts";
+import { decisionsOf, loadIncident } from "../incidents/manage-incidents.ts";
+import type { JobProgress } from "../jobs/queue.ts";
+import { enqueue } from "../jobs/queue.ts";
+import type { JobHandler } from "../jobs/run-worker.ts";
+import { literal, openDuckDb, streamRows } from "../lib/duckdb.ts";
+import { AppError } from "../lib/errors.ts";
+import { requireId } from "../lib/ids.ts";
+import { unsealToFile } from "../lib/seal.ts";
+import type { ObligationDecision } from "../obligations/decide-obligations.ts";
+import { exposureFromSummary, obligationsForIncident } from "../obligations/obligations-for-incident.ts";
+import type { Queryable } from "../store/db.ts";
+import { analyzeIncident, type Summary } from "./analyze-incident.ts";
+
+export const ANALYSIS_JOB = "analysis";
+
+export type AnalysisRun = {
+  id: string;
+  incident_id: string;
+  status: "queued" | "running" | "succeeded" | "failed";
+  dataset_ids: string[];
+  job: {
+    id: string;
+    attempts: number;
+    max_attempts: number;
+    progress: JobProgress | null;
+    error: string | null;
+  } | null;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+};
+
+type RunRow = {
+  id: string;
+  incident_id: string;
+  status: AnalysisRun["status"];
+  dataset_ids: string[];
+  job_id: string | null;
+  job_status: string | null;
+  attempts: number | null;
+  max_attempts: number | null;
+  progress: JobProgress | null;
+  last_error: string | null;
+  created_by: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+};
+
+const RUN_SELECT = `SELECT r.id, r.incident_id, r.status, r.dataset_ids, r.job_id::text AS job_id, j.status AS job_status,
+    j.attempts, j.max_attempts, j.progress, j.last_error, r.created_by, r.created_at, r.started_at, r.finished_at
+  FROM analysis_runs r LEFT JOIN jobs j ON j.id = r.job_id`;
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+function toRun(r: RunRow): AnalysisRun {
+  // The run fails when its job gives up; until then a failed attempt is only a retry.
+  const status = r.status !== "succeeded" && r.job_status === "failed" ? "failed" : r.status;
+  return {
+    id: r.id,
+    incident_id: r.incident_id,
+    status,
+    dataset_ids: r.dataset_ids,
+    job: r.job_id
+      ? {
+          id: r.job_id,
+          attempts: r.attempts ?? 0,
+          max_attempts: r.max_attempts ?? 0,
+          progress: r.progress,
+          error: r.last_error,
+        }
+      : null,
+    created_by: r.created_by,
+    created_at: new Date(r.created_at).toISOString(),
+    started_at: iso(r.started_at),
+    finished_at: iso(r.finished_at),
+  };
+}
+
+async function loadRun(q: Queryable, incidentId: string, runId: string): Promise<AnalysisRun> {
+  const r = await q.query<RunRow>(`${RUN_SELECT} WHERE r.id = $1 AND r.incident_id = $2`, [
+    requireId(runId, "analysis run"),
+    requireId(incidentId, "incident"),
+  ]);
+  if (!r.rows[0]) throw new AppError("NOT_FOUND", `no analysis run ${runId} in incident ${incidentId}`);
+  return toRun(r.rows[0]);
+}
+
+/** Queues an analysis of the incident's datasets (all of them unless some are named). */
+export async function startAnalysis(
+  ctx: Pick<Context, "db">,
+  actor: Actor,
+  incidentId: string,
+  input: { datasetIds?: string[] } = {},
+): Promise<AnalysisRun> {
+  requireRole(actor, "analyst", "starting an analysis");
+  return ctx.db.transaction(async (tx) => {
+    const incident = await loadIncident(tx, incidentId);
+    if (incident.purged_at)
+      throw new AppError("CONFLICT", "this incident's data was purged after its retention period");
+    const stored = (await datasetsOf(tx, incidentId)).filter((d) => d.status === "stored");
+    const wanted = input.datasetIds?.map((id) => requireId(id, "dataset")) ?? stored.map((d) => d.id);
+    for (const id of wanted) {
+      if (!stored.some((d) => d.id === id))
+        throw new AppError("NOT_FOUND", `no stored dataset ${id} in this incident`);
+    }
+    if (wanted.length === 0) throw new AppError("CONFLICT", "upload a dataset to this incident first");
+    const r = await tx.query<{ id: string }>(
+      "INSERT INTO analysis_runs (incident_id, dataset_ids, created_by) VALUES ($1, $2::uuid[], $3) RETURNING id",
+      [incidentId, wanted, actor.label],
+    );
+    const runId = r.rows[0]?.id as string;
+    const jobId = await enqueue(tx, ANALYSIS_JOB, { run_id: runId }, { maxAttempts: 3 });
+    await tx.query("UPDATE analysis_runs SET job_id = $2 WHERE id = $1", [runId, jobId]);
+    await appendAudit(tx, actor, "analysis.start", `incident:${incidentId}`, {
+      run: runId,
+      datasets: wanted.length,
+    });
+    return loadRun(tx, incidentId, runId);
+  });
+}
+
+export async function listRuns(
+  ctx: Pick<Context, "db">,
+  actor: Actor,
+  incidentId: string,
+): Promise<AnalysisRun[]> {
+  requireRole(actor, "viewer", "reading analyses");
+  await loadIncident(ctx.db, incidentId);
+  const r = await ctx.db.query<RunRow>(
+    `${RUN_SELECT} WHERE r.incident_id = $1 ORDER BY r.created_at DESC, r.id`,
+    [incidentId],
+  );
+  return r.rows.map(toRun);
+}
+
+export async function getRun(
+  ctx: Pick<Context, "db">,
+  actor: Actor,
+  incidentId: string,
+  runId: string,
+): Promise<AnalysisRun> {
+  requireRole(actor, "viewer", "reading analyses");
+  return loadRun(ctx.db, incidentId, runId);
+}
+
+async function succeededRun(
+  q: Queryable,
+  incidentId: string,
+  runId: string,
+  needRows = false,
+): Promise<{ summary: Summary }> {
+  const run = await loadRun(q, incidentId, runId);
+  if (run.status !== "succeeded")
+    throw new AppError("CONFLICT", `analysis run ${runId} is ${run.status}, it has no results yet`);
+  const r = await q.query<{ summary: Summary | null; purged_at: Date | null }>(
+    "SELECT summary, purged_at FROM analysis_runs WHERE id = $1",
+    [runId],
+  );
+  const row = r.rows[0];
+  if (!row?.summary || (needRows && row.purged_at))
+    throw new AppError("CONFLICT", "this run's results were purged after the incident's retention period");
+  return { summary: row.summary };
+}
+
+/** Counts only: no person is named in a summary, so viewers may read it. */
+export async function getRunSummary(
+  ctx: Pick<Context, "db">,
+  actor: Actor,
+  incidentId: string,
+  runId: string,
+): Promise<Summary> {
+  requireRole(actor, "viewer", "reading analysis summaries");
+  const { summary } = await succeededRun(ctx.db, incidentId, runId);
+  // Quarantined rows are quoted in the identity report; that is personal data, which viewers do not see.
+  return { ...summary, identities: { ...summary.identities, rejected_rows: [] } };
+}
+
+/** What each law requires, from this run's exposure and the incident's clocks and answers as they are now. */
+export async function getRunObligations(
+  ctx: Pick<Context, "db">,
+  actor: Actor,
+  incidentId: string,
+  runId: string,
+): Promise<ObligationDecision[]> {
+  requireRole(actor, "viewer", "reading obligations");
+  const { summary } = await succeededRun(ctx.db, incidentId, runId);
+  const incident = await loadIncident(ctx.db, incidentId);
+  const answers: Record<string, { decision: "required" | "not_required"; by?: string }> = {};
+  for (const d of await decisionsOf(ctx.db, incidentId)) {
+    if (
+      /^([a-z]{2}-[a-z]+|contract):(regulator|individuals|other)$/.test(d.subject) &&
+      /^(required|not_required)$/.test(d.decision)
+    ) {
+      answers[d.subject] = {
+        decision: d.decision as "required" | "not_required",
+        by: d.decided_by ?? undefined,
+      };
+    }
+  }
+  return obligationsForIncident({
+    exposure: exposureFromSummary(summary, `analysis run ${runId}`),
+    clocks: incident.clocks,
+    controllerCountry: incident.controller_country ?? undefined,
+    answers,
+  });
+}
+
+export type AffectedPerson = {
+  person_key: string;
+  user_id: string | null;
+  email: string | null;
+  name: string | null;
+  country: string | null;
+  language: string | null;
+  categories: string[];
+  matched_by: string;
+  records: number;
+};
+
+export type AffectedOrg = {
+  org_id: string;
+  name: string | null;
+  affected_members: number;
+  admin_emails: string[];
+};
+
+export type Page<T> = { items: T[]; total: number; offset: number; limit: number };
+
+function pageBounds(offset = 0, limit = 100): { offset: number; limit: number } {
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new AppError("BAD_INPUT", "offset: a whole number, 0 or more");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new AppError("BAD_INPUT", "limit: 1 to 1000");
+  return { offset, limit };
+}
+
+/** Personal data: analysts and up, and every page read is audited. */
+export async function readAffectedPeople(
+  ctx: Pick<Context, "db" | "sealer">,
+  actor: Actor,
+  incidentId: string,
+  runId: string,
+  page: { offset?: number; limit?: number } = {},
+): Promise<Page<AffectedPerson>> {
+  requireRole(actor, "analyst", "reading affected people");
+  const { offset, limit } = pageBounds(page.offset, page.limit);
+  return ctx.db.transaction(async (tx) => {
+    const { summary } = await succeededRun(tx, incidentId, runId, true);
+    const r = await tx.query<{
+      sealed: Uint8Array;
+      country: string | null;
+      categories: string[];
+      matched_by: string;
+      records: string;
+    }>(
+      `SELECT sealed, country, categories, matched_by, records FROM affected_people
+       WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
+      [runId, offset, limit],
+    );
+    const items = r.rows.map((row) => {
+      const who = JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed))) as Pick<
+        AffectedPerson,
+        "person_key" | "user_id" | "email" | "name" | "language"
+      >;
+      return {
+        ...who,
+        country: row.country?.trim() ?? null,
+        categories: row.categories,
+        matched_by: row.matched_by,
+        records: Number(row.records),
+      };
+    });
+    await appendAudit(tx, actor, "results.people.read", `incident:${incidentId}`, {
+      run: runId,
+      offset,
+      count: items.length,
+    });
+    return { items, total: summary.affected_people, offset, limit };
+  });
+}
+
+export async function readAffectedOrgs(
+  ctx: Pick<Context, "db" | "sealer">,
+  actor: Actor,
+  incidentId: string,
+  runId: string,
+  page: { offset?: number; limit?: number } = {},
+): Promise<Page<AffectedOrg>> {
+  requireRole(actor, "analyst", "reading affected organisations");
+  const { offset, limit } = pageBounds(page.offset, page.limit);
+  return ctx.db.transaction(async (tx) => {
+    const { summary } = await succeededRun(tx, incidentId, runId, true);
+    const r = await tx.query<{ org_id: string; sealed: Uint8Array; affected_members: number }>(
+      `SELECT org_id, sealed, affected_members FROM affected_orgs
+       WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
+      [runId, offset, limit],
+    );
+    const items = r.rows.map((row) => {
+      const sealed = JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed))) as {
+        name: string | null;
+        admin_emails: string[];
+      };
+      return {
+        org_id: row.org_id,
+        name: sealed.name,
+        affected_members: row.affected_members,
+        admin_emails: sealed.admin_emails,
+      };
+    });
+    await appendAudit(tx, actor, "results.orgs.read", `incident:${incidentId}`, {
+      run: runId,
+      offset,
+      count: items.length,
+    });
+    return { items, total: summary.affected_orgs, offset, limit };
+  });
+}
+
+const BATCH = 2000;
+
+/**
+ * The worker's side: unseal the datasets into a private temp folder, run the same analysis as the
+ * CLI, and store the results sealed, in the same transaction that completes the job, so a crash at
+ * any point leaves either no results or all of them, and a retried job writes them once.
+ */
+export function analysisJobHandler(ctx: Context): JobHandler {
+  return async ({ job, progress, finish }) => {
+    const runId = (job.payload as { run_id?: string }).run_id;
+    if (!runId) throw new AppError("BAD_INPUT", `job ${job.id}: no run_id`);
+    const run = await ctx.db.query<{ incident_id: string; dataset_ids: string[]; status: string }>(
+      "SELECT incident_id, dataset_ids, status FROM analysis_runs WHERE id = $1",
+      [runId],
+    );
+    const row = run.rows[0];
+    if (!row || row.status === "succeeded") return; // deleted, or done by an earlier attempt
+    await ctx.db.query(
+      "UPDATE analysis_runs SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = $1",
+      [runId],
+    );
+    const datasets = (await datasetsOf(ctx.db, row.incident_id)).filter((d) =>
+      row.dataset_ids.includes(d.id),
+    );
+    if (datasets.length !== row.dataset_ids.length || datasets.some((d) => d.status !== "stored")) {
+      throw new AppError("CONFLICT", `run ${runId}: a dataset it analyses was removed or purged`);
+    }
+    const work = await mkdtemp(path.join(ctx.config.tempDir, "blastradius-run-"));
+    try {
+      const files: string[] = [];
+      for (const [i, d] of datasets.entries()) {
+        progress({
+          stage: `unsealing dataset ${i + 1} of ${datasets.length}`,
+          done: i,
+          total: datasets.length,
+        });
+        const file = path.join(work, `dataset-${i + 1}${datasetSuffix(d.file_name)}`);
+        await unsealToFile(path.resolve(ctx.config.dataDir, d.stored_path), file, ctx.key);
+        files.push(file);
+      }
+      const outDir = path.join(work, "out");
+      const summary = await analyzeIncident(
+        ctx.config,
+        {
+          datasets: files,
+          identitiesDir: ctx.config.identitiesDir,
+          outDir,
+          mapping: mergeDatasetMappings(datasets),
+          parquet: true,
+        },
+        (stage, done, total) => progress({ stage, done, total }),
+      );
+      // The temp names mean nothing to a reader; the summary names the uploaded files.
+      summary.files = summary.files.map((f, i) => ({ ...f, file: datasets[i]?.file_name ?? f.file }));
+      progress({ stage: "storing results", done: 0, total: summary.affected_people + summary.affected_orgs });
+      await finish(async (tx) => {
+        await tx.query("DELETE FROM affected_people WHERE run_id = $1", [runId]);
+        await tx.query("DELETE FROM affected_orgs WHERE run_id = $1", [runId]);
+        await storeResults(ctx, tx, runId, outDir);
+        await tx.query(
+          "UPDATE analysis_runs SET status = 'succeeded', summary = $2, finished_at = now(), error = NULL WHERE id = $1",
+          [runId, JSON.stringify(summary)],
+        );
+        for (const [i, d] of datasets.entries()) {
+          await tx.query("UPDATE datasets SET format = $2 WHERE id = $1", [
+            d.id,
+            summary.files[i]?.format ?? null,
+          ]);
+        }
+        await appendAudit(tx, systemActor, "analysis.succeeded", `incident:${row.incident_id}`, {
+          run: runId,
+          affected_people: summary.affected_people,
+          affected_orgs: summary.affected_orgs,
+        });
+        return { affected_people: summary.affected_people, affected_orgs: summary.affected_orgs };
+      });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  };
+}
+
+async function storeResults(
+  ctx: Pick<Context, "config" | "sealer">,
+  tx: Queryable,
+  runId: string,
+  outDir: string,
+): Promise<void> {
+  const duck = await openDuckDb(ctx.config);
+  try {
+    const people = literal(path.join(outDir, "people.parquet"));
+    let offset = 0;
+    for await (const rows of streamRows<{
+      person_key: string;
+      user_id: string | null;
+      email: string | null;
+      name: string | null;
+      country: string | null;
+      language: string | null;
+      categories: string | null;
+      matched_by: string;
+      records: bigint | number;
+    }>(duck.sql, `SELECT * FROM read_parquet(${people}) ORDER BY person_key`, BATCH)) {
+      await tx.query(
+        `INSERT INTO affected_people (run_id, person_key_hash, sealed, country, categories, matched_by, records, ordinal)
+         SELECT $1, k, decode(s, 'base64'), c, string_to_array(nullif(cat, ''), ';'), m, r, o
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[]) AS t(k, s, c, cat, m, r, o)`,
+        [
+          runId,
+          rows.map((p) => ctx.sealer.keyedHash(p.person_key)),
+          rows.map((p) =>
+            ctx.sealer
+              .seal(
+                JSON.stringify({
+                  person_key: p.person_key,
+                  user_id: p.user_id,
+                  email: p.email,
+                  name: p.name,
+                  language: p.language,
+                }),
+              )
+              .toString("base64"),
+          ),
+          rows.map((p) => p.country),
+          rows.map((p) => p.categories ?? ""),
+          rows.map((p) => p.matched_by),
+          rows.map((p) => String(p.records)),
+          rows.map((_, i) => offset + i),
+        ],
+      );
+      offset += rows.length;
+    }
+    const orgs = literal(path.join(outDir, "orgs.parquet"));
+    offset = 0;
+    for await (const rows of streamRows<{
+      org_id: string;
+      name: string | null;
+      affected_members: bigint | number;
+      admin_emails: string | null;
+    }>(duck.sql, `SELECT * FROM read_parquet(${orgs}) ORDER BY org_id`, BATCH)) {
+      await tx.query(
+        `INSERT INTO affected_orgs (run_id, org_id, sealed, affected_members, ordinal)
+         SELECT $1, id, decode(s, 'base64'), n, o FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(id, s, n, o)`,
+        [
+          runId,
+          rows.map((o) => o.org_id),
+          rows.map((o) =>
+            ctx.sealer
+              .seal(
+                JSON.stringify({
+                  name: o.name,
+                  admin_emails: o.admin_emails ? o.admin_emails.split(";") : [],
+                }),
+              )
+              .toString("base64"),
+          ),
+          rows.map((o) => Number(o.affected_members)),
+          rows.map((_, i) => offset + i),
+        ],
+      );
+      offset += rows.length;
+    }
+  } finally {
+    duck.close();
+  }
+}
