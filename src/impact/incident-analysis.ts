@@ -114,7 +114,7 @@ export async function startAnalysis(
     if (wanted.length === 0) throw new AppError("CONFLICT", "upload a dataset to this incident first");
     const r = await tx.query<{ id: string }>(
       "INSERT INTO analysis_runs (incident_id, dataset_ids, created_by) VALUES ($1, $2::uuid[], $3) RETURNING id",
-      [incidentId, wanted, actor.label],
+      [incidentId, wanted, actor.userId ?? null],
     );
     const runId = r.rows[0]?.id as string;
     const jobId = await enqueue(tx, ANALYSIS_JOB, { run_id: runId }, { maxAttempts: 3 });

@@ -19,6 +19,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Context } from "../app/context.ts";
+import type { Role } from "../auth/roles.ts";
 import { AppError, httpStatusFor } from "../lib/errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { accountRoutes } from "./routes/account-routes.ts";
@@ -37,6 +38,8 @@ export type ServerOptions = {
   log?: (line: string) => void;
 };
 
+export type RouteInfo = { method: string; url: string; role: Role | "public" };
+
 export type App = FastifyInstance<
   RawServerDefault,
   RawRequestDefaultExpression,
@@ -52,14 +55,13 @@ const JSON_BODY_LIMIT = 1024 * 1024;
  * role it needs (checked here and again in the use case) and its schemas, which also make the
  * OpenAPI document at /api/v1/openapi.json.
  */
-export async function buildServer(ctx: Context, options: ServerOptions): Promise<App> {
+export async function buildServer(ctx: Context, options: ServerOptions): Promise<App & { routeTable: RouteInfo[] }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const app = Fastify({
+    // URLs and bodies may hold personal data, so nothing is logged per request.
     logger: false,
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: ctx.config.trustProxy,
-    // Request ids are opaque; URLs and bodies may hold personal data, so nothing is logged per request.
-    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -109,6 +111,12 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     transformObject: jsonSchemaTransformObject,
   });
 
+  const routeTable: RouteInfo[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== "HEAD") routeTable.push({ method, url: r.url, role: r.config?.role ?? "admin" });
+    }
+  });
   app.addHook("onRequest", authenticate(ctx));
   app.addHook("onSend", async (_request, reply) => {
     // Responses carry personal data: never keep them in a cache along the way.
@@ -172,5 +180,5 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     },
     { prefix: "/api/v1" },
   );
-  return app;
+  return Object.assign(app, { routeTable });
 }
