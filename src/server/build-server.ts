@@ -55,7 +55,10 @@ const JSON_BODY_LIMIT = 1024 * 1024;
  * role it needs (checked here and again in the use case) and its schemas, which also make the
  * OpenAPI document at /api/v1/openapi.json.
  */
-export async function buildServer(ctx: Context, options: ServerOptions): Promise<App & { routeTable: RouteInfo[] }> {
+export async function buildServer(
+  ctx: Context,
+  options: ServerOptions,
+): Promise<App & { routeTable: RouteInfo[] }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const app = Fastify({
     // URLs and bodies may hold personal data, so nothing is logged per request.

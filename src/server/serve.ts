@@ -33,11 +33,14 @@ export async function startWorkers(
     const n = await requeueExpired(ctx.db, 0);
     if (n > 0) log(`${n} job(s) interrupted by the last shutdown were queued again`);
   }
-  const workers = Array.from({ length: count }, () => startWorker({ db: ctx.db, handlers: jobHandlers(ctx), log }));
+  const workers = Array.from({ length: count }, () =>
+    startWorker({ db: ctx.db, handlers: jobHandlers(ctx), log }),
+  );
   const purge = async () => {
     try {
       const purged = await purgeExpired(ctx);
-      if (purged.length > 0) log(`purged the data of ${purged.length} incident(s) past their retention period`);
+      if (purged.length > 0)
+        log(`purged the data of ${purged.length} incident(s) past their retention period`);
     } catch (error) {
       log(`retention purge failed: ${(error as Error).message}`);
     }
@@ -69,12 +72,16 @@ export async function serve(
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const ctx = await openContext(config);
   try {
-    if (ctx.keyCreated) out(`Created the encryption key ${config.dataDir}/encryption.key: back it up; sealed data is lost without it.`);
+    if (ctx.keyCreated)
+      out(
+        `Created the encryption key ${config.dataDir}/encryption.key: back it up; sealed data is lost without it.`,
+      );
     if (options.seedDemo !== false) {
       const seeded = await seedDemoIfEmpty(ctx);
       if (seeded) out(`Seeded the demo incident ${seeded.incidentId}; its analysis is queued.`);
     }
-    let bootstrap: string | null = (await countUsers(ctx)) === 0 ? randomBytes(15).toString("base64url") : null;
+    let bootstrap: string | null =
+      (await countUsers(ctx)) === 0 ? randomBytes(15).toString("base64url") : null;
     const app = await buildServer(ctx, {
       bootstrapCode: () => bootstrap,
       onBootstrapped: () => {
@@ -85,7 +92,11 @@ export async function serve(
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+    const host = config.host.includes(":")
+      ? `[${config.host}]`
+      : config.host === "0.0.0.0"
+        ? "127.0.0.1"
+        : config.host;
     const url = `http://${host}:${port}`;
     const workers = await startWorkers(ctx, config.workers, log);
     out(`blastradius is listening on ${url} (API: ${url}/api/v1, document: ${url}/api/v1/openapi.json)`);

@@ -1,0 +1,388 @@
+import assert from "node:assert/strict";
+import { Readable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { startTotpEnrollment } from "../auth/accounts.ts";
+import { hasRole, ROLES, type Role, systemActor } from "../auth/roles.ts";
+import { createApiToken } from "../auth/sessions.ts";
+import { totpCode } from "../auth/totp.ts";
+import { uploadDataset } from "../datasets/manage-datasets.ts";
+import { generateDemoIncident } from "../demo/generate-demo-incident.ts";
+import { startAnalysis } from "../impact/incident-analysis.ts";
+import { createIncident } from "../incidents/manage-incidents.ts";
+import { startWorker } from "../jobs/run-worker.ts";
+import { jsonl, tempDir } from "../lib/test-fixtures.ts";
+import { createVendor } from "../vendors/manage-vendors.ts";
+import { jobHandlers } from "./serve.ts";
+import { type Session, startTestServer, type TestServer } from "./test-server.ts";
+
+/**
+ * Every route, without credentials and with each role: 401, 403, or success. The route list comes
+ * from the server itself, so a new route without a sample here fails this test.
+ */
+
+type Call = { path: string; body?: unknown; form?: FormData; as?: Session; expect?: number };
+type Sample = (s: Session, role: Role) => Promise<Call>;
+
+let server: TestServer;
+let incidentId: string;
+let runId: string;
+let datasetId: string;
+let n = 0;
+const unique = (what: string) => `${what} ${++n}`;
+
+const newIncident = async () =>
+  (await createIncident(server.ctx, systemActor, { title: unique("incident") })).id;
+const newVendor = async () => (await createVendor(server.ctx, systemActor, { name: unique("vendor") })).id;
+const newDataset = async (incident: string) =>
+  (
+    await uploadDataset(server.ctx, systemActor, incident, {
+      fileName: "export.jsonl",
+      content: Readable.from([
+        jsonl({ event: "Page View", properties: { distinct_id: "u1", $email: "a@b.example" } }),
+      ]),
+    })
+  ).id;
+
+function datasetForm(): FormData {
+  const form = new FormData();
+  form.append("mapping", JSON.stringify({ fields: { plan: "user.financial" } }));
+  form.append(
+    "file",
+    new Blob([jsonl({ event: "Sign Up", properties: { distinct_id: "u9" } })]),
+    "more.jsonl",
+  );
+  return form;
+}
+
+const samples: Record<string, Sample> = {
+  "GET /api/v1/health": async () => ({ path: "/health" }),
+  "GET /api/v1/openapi.json": async () => ({ path: "/openapi.json" }),
+  // The first admin exists: bootstrapping again is refused whoever asks.
+  "POST /api/v1/bootstrap": async () => ({
+    path: "/bootstrap",
+    body: { code: "x", email: "x@y.example", password: "0123456789abc" },
+    expect: 409,
+  }),
+  "POST /api/v1/session": async () => {
+    const s = await server.session("viewer");
+    return { path: "/session", body: { email: s.email, password: "a long enough passphrase" }, expect: 200 };
+  },
+  "DELETE /api/v1/session": async (_s, role) => ({ path: "/session", as: await server.session(role) }),
+  "GET /api/v1/me": async () => ({ path: "/me" }),
+  "POST /api/v1/me/password": async (_s, role) => ({
+    path: "/me/password",
+    body: { password: "another long passphrase" },
+    as: await server.session(role),
+  }),
+  "POST /api/v1/me/totp": async (_s, role) => ({
+    path: "/me/totp",
+    as: await server.session(role),
+    // Admins have their second factor from the start.
+    expect: role === "admin" ? 409 : 200,
+  }),
+  "POST /api/v1/me/totp/confirm": async (_s, role) => {
+    const as = await server.session(role);
+    const secret =
+      as.totpSecret ??
+      (await startTotpEnrollment(server.ctx, { kind: "user", userId: as.userId, role, label: "t" })).secret;
+    return { path: "/me/totp/confirm", body: { code: totpCode(secret) }, as };
+  },
+  "GET /api/v1/tokens": async () => ({ path: "/tokens" }),
+  "POST /api/v1/tokens": async () => ({ path: "/tokens", body: { name: unique("ci") } }),
+  "DELETE /api/v1/tokens/:id": async (s, role) => {
+    const t = await createApiToken(
+      server.ctx,
+      { kind: "user", userId: s.userId, role, label: "t" },
+      { name: "x" },
+    );
+    return { path: `/tokens/${t.api_token.id}` };
+  },
+  "GET /api/v1/users": async () => ({ path: "/users" }),
+  "POST /api/v1/users": async () => ({
+    path: "/users",
+    body: {
+      email: `${unique("u").replace(" ", "")}@staff.example`,
+      password: "0123456789abc",
+      role: "viewer",
+    },
+  }),
+  "PATCH /api/v1/users/:id": async () => ({
+    path: `/users/${(await server.session("viewer")).userId}`,
+    body: { role: "analyst" },
+  }),
+  "GET /api/v1/vendors": async () => ({ path: "/vendors" }),
+  "POST /api/v1/vendors": async () => ({
+    path: "/vendors",
+    body: { name: unique("vendor"), risk_tier: "high" },
+  }),
+  "GET /api/v1/vendors/:id": async () => ({ path: `/vendors/${await newVendor()}` }),
+  "PATCH /api/v1/vendors/:id": async () => ({
+    path: `/vendors/${await newVendor()}`,
+    body: { status: "under_review" },
+  }),
+  "DELETE /api/v1/vendors/:id": async () => ({ path: `/vendors/${await newVendor()}` }),
+  "GET /api/v1/incidents": async () => ({ path: "/incidents" }),
+  "POST /api/v1/incidents": async () => ({
+    path: "/incidents",
+    body: { title: unique("incident"), clocks: { aware: "2025-11-09T14:00:00Z" } },
+  }),
+  "GET /api/v1/incidents/:id": async () => ({ path: `/incidents/${incidentId}` }),
+  "PATCH /api/v1/incidents/:id": async () => ({
+    path: `/incidents/${await newIncident()}`,
+    body: { status: "notifying" },
+  }),
+  "DELETE /api/v1/incidents/:id": async () => ({ path: `/incidents/${await newIncident()}` }),
+  "PUT /api/v1/incidents/:id/clocks/:clock": async () => ({
+    path: `/incidents/${incidentId}/clocks/vendor_notified`,
+    body: { at: "2025-11-08T09:30:00+01:00" },
+  }),
+  "GET /api/v1/incidents/:id/timeline": async () => ({ path: `/incidents/${incidentId}/timeline` }),
+  "POST /api/v1/incidents/:id/timeline": async () => ({
+    path: `/incidents/${incidentId}/timeline`,
+    body: { body: "called the vendor", kind: "call" },
+  }),
+  "GET /api/v1/incidents/:id/decisions": async () => ({ path: `/incidents/${incidentId}/decisions` }),
+  "POST /api/v1/incidents/:id/decisions": async () => ({
+    path: `/incidents/${incidentId}/decisions`,
+    body: {
+      subject: "eu-gdpr:individuals",
+      decision: "not_required",
+      rationale: "no high risk: no credentials",
+    },
+  }),
+  "POST /api/v1/incidents/:id/purge": async () => ({ path: `/incidents/${await newIncident()}/purge` }),
+  "GET /api/v1/incidents/:id/datasets": async () => ({ path: `/incidents/${incidentId}/datasets` }),
+  "POST /api/v1/incidents/:id/datasets": async () => ({
+    path: `/incidents/${await newIncident()}/datasets`,
+    form: datasetForm(),
+  }),
+  "GET /api/v1/incidents/:id/datasets/:datasetId": async () => ({
+    path: `/incidents/${incidentId}/datasets/${datasetId}`,
+  }),
+  "PUT /api/v1/incidents/:id/datasets/:datasetId/mapping": async () => {
+    const incident = await newIncident();
+    return {
+      path: `/incidents/${incident}/datasets/${await newDataset(incident)}/mapping`,
+      body: { mapping: { fields: { plan: "user.financial" } } },
+    };
+  },
+  "DELETE /api/v1/incidents/:id/datasets/:datasetId": async () => {
+    const incident = await newIncident();
+    return { path: `/incidents/${incident}/datasets/${await newDataset(incident)}` };
+  },
+  "GET /api/v1/incidents/:id/analyses": async () => ({ path: `/incidents/${incidentId}/analyses` }),
+  "POST /api/v1/incidents/:id/analyses": async () => {
+    const incident = await newIncident();
+    await newDataset(incident);
+    return { path: `/incidents/${incident}/analyses`, body: {} };
+  },
+  "GET /api/v1/incidents/:id/analyses/:runId": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}`,
+  }),
+  "GET /api/v1/incidents/:id/analyses/:runId/summary": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}/summary`,
+  }),
+  "GET /api/v1/incidents/:id/analyses/:runId/obligations": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}/obligations`,
+  }),
+  "GET /api/v1/incidents/:id/analyses/:runId/people": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}/people?limit=5`,
+  }),
+  "GET /api/v1/incidents/:id/analyses/:runId/orgs": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}/orgs?offset=1&limit=5`,
+  }),
+  "GET /api/v1/audit": async () => ({ path: "/audit?limit=10" }),
+  "GET /api/v1/audit/verify": async () => ({ path: "/audit/verify" }),
+};
+
+async function send(
+  method: string,
+  call: Call,
+  session: Session | null,
+): Promise<{ status: number; body: unknown }> {
+  // null means anonymous, even for a sample that brings its own session
+  const who = session && (call.as ?? session);
+  const headers: Record<string, string> = {};
+  if (who) {
+    headers.cookie = who.cookie;
+    headers["x-csrf-token"] = who.csrf;
+  }
+  let body: RequestInit["body"];
+  if (call.form) body = call.form;
+  else if (call.body !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(call.body);
+  }
+  const res = await fetch(`${server.url}/api/v1${call.path}`, { method, headers, body });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+describe("the API's access control", { timeout: 180_000 }, () => {
+  const sessions = new Map<Role, Session>();
+
+  before(async () => {
+    const demoDir = await tempDir("blastradius-api-demo-");
+    const demo = await generateDemoIncident({ outDir: demoDir, users: 300, orgs: 30, events: 3000, seed: 3 });
+    server = await startTestServer({ BLASTRADIUS_IDENTITIES: demo.identitiesDir });
+    incidentId = await newIncident();
+    for (const file of demo.datasets) {
+      const { createReadStream } = await import("node:fs");
+      const path = await import("node:path");
+      datasetId = (
+        await uploadDataset(server.ctx, systemActor, incidentId, {
+          fileName: path.basename(file),
+          content: createReadStream(file),
+        })
+      ).id;
+    }
+    runId = (await startAnalysis(server.ctx, systemActor, incidentId)).id;
+    const worker = startWorker({
+      db: server.ctx.db,
+      handlers: jobHandlers(server.ctx),
+      pollMs: 50,
+      log: () => {},
+    });
+    await worker.idle();
+    await worker.stop();
+    for (const role of ROLES) sessions.set(role, await server.session(role));
+  });
+  after(async () => server?.close());
+
+  it("has a sample for every route", () => {
+    const missing = server.routeTable.map((r) => `${r.method} ${r.url}`).filter((k) => !samples[k]);
+    assert.deepEqual(missing, [], "routes without a sample in this test");
+  });
+
+  it("answers each route with 401 without credentials, 403 below its role, and success from its role up", async () => {
+    const outcomes: string[] = [];
+    for (const route of server.routeTable) {
+      const sample = samples[`${route.method} ${route.url}`];
+      if (!sample) continue;
+      const anonymous = await send(
+        route.method,
+        await sample(sessions.get("viewer") as Session, "viewer"),
+        null,
+      );
+      if (route.role === "public") {
+        assert.ok(
+          anonymous.status < 400 || anonymous.status === 409,
+          `${route.method} ${route.url} anonymous: ${anonymous.status}`,
+        );
+      } else {
+        assert.equal(anonymous.status, 401, `${route.method} ${route.url} without credentials`);
+      }
+      for (const role of ROLES) {
+        const session = sessions.get(role) as Session;
+        const call = await sample(session, role);
+        const res = await send(route.method, call, session);
+        const allowed = route.role === "public" || hasRole({ kind: "user", role, label: "" }, route.role);
+        const label = `${route.method} ${route.url} as ${role}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+        if (!allowed) assert.equal(res.status, 403, label);
+        else if (call.expect) assert.equal(res.status, call.expect, label);
+        else assert.ok(res.status >= 200 && res.status < 300, label);
+        outcomes.push(`${route.method} ${route.url} ${role} ${res.status}`);
+      }
+    }
+    assert.ok(outcomes.length >= 4 * 45, `walked ${outcomes.length} route × role calls`);
+  });
+
+  it("refuses a cookie session's change without the CSRF token, and accepts a bearer token without one", async () => {
+    const s = sessions.get("responder") as Session;
+    const noCsrf = await fetch(`${server.url}/api/v1/vendors`, {
+      method: "POST",
+      headers: { cookie: s.cookie, "content-type": "application/json" },
+      body: JSON.stringify({ name: unique("vendor") }),
+    });
+    assert.equal(noCsrf.status, 403);
+    assert.equal(((await noCsrf.json()) as { error: { code: string } }).error.code, "CSRF");
+    const wrong = await send(
+      "POST",
+      { path: "/vendors", body: { name: unique("vendor") } },
+      { ...s, csrf: "x".repeat(43) },
+    );
+    assert.equal(wrong.status, 403);
+
+    const token = await createApiToken(
+      server.ctx,
+      { kind: "user", userId: s.userId, role: "responder", label: "t" },
+      { name: "ci" },
+    );
+    const bearer = await fetch(`${server.url}/api/v1/vendors`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: unique("vendor") }),
+    });
+    assert.equal(bearer.status, 201);
+    await fetch(`${server.url}/api/v1/tokens/${token.api_token.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token.token}` },
+    });
+    const revoked = await fetch(`${server.url}/api/v1/vendors`, {
+      headers: { authorization: `Bearer ${token.token}` },
+    });
+    assert.equal(revoked.status, 401);
+  });
+
+  it("stores only hashes of sessions and tokens, and audits every read of personal data", async () => {
+    const s = sessions.get("analyst") as Session;
+    const secret = s.cookie.split("=")[1] as string;
+    const stored = await server.ctx.db.query<{ token_hash: string }>("SELECT token_hash FROM sessions");
+    assert.ok(
+      stored.rows.length > 0 &&
+        stored.rows.every((r) => r.token_hash !== secret && /^[0-9a-f]{64}$/.test(r.token_hash)),
+    );
+    const before = await server.ctx.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_events WHERE action = 'results.people.read' AND actor = $1",
+      [`user:${s.userId}`],
+    );
+    const page = await send("GET", { path: `/incidents/${incidentId}/analyses/${runId}/people?limit=3` }, s);
+    assert.equal((page.body as { items: unknown[] }).items.length, 3);
+    const after = await server.ctx.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_events WHERE action = 'results.people.read' AND actor = $1",
+      [`user:${s.userId}`],
+    );
+    assert.equal((after.rows[0]?.n ?? 0) - (before.rows[0]?.n ?? 0), 1);
+    // Personal data is sealed at rest: no email appears in the stored results.
+    const email = (page.body as { items: { email: string | null }[] }).items.find((p) => p.email)
+      ?.email as string;
+    const raw = await server.ctx.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM affected_people WHERE position(convert_to($1, 'UTF8') in sealed) > 0",
+      [email],
+    );
+    assert.equal(raw.rows[0]?.n, 0);
+  });
+
+  it("sends security headers and no-store on every API answer", async () => {
+    const res = await fetch(`${server.url}/api/v1/health`);
+    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(res.headers.get("cache-control"), "no-store");
+    const big = await fetch(`${server.url}/api/v1/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "x@y.example", password: "p".repeat(2 * 1024 * 1024) }),
+    });
+    assert.equal(big.status, 413);
+  });
+});
+
+describe("sign-in rate limit", () => {
+  it("answers 429 after too many attempts from one client", async () => {
+    const limited = await startTestServer({}, { authRateLimit: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${limited.url}/api/v1/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "nobody@staff.example", password: "wrong password!" }),
+        });
+        statuses.push(res.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
