@@ -23,7 +23,7 @@ import {
 export type JobContext = {
   job: Job;
   db: Db;
-  /** cheap to call often: the latest value is written with the next heartbeat */
+  /** cheap to call often: the latest value is written within progressMs (or with the next heartbeat) */
   progress: (p: JobProgress) => void;
   /** aborted when the worker stops or the job's lease is lost; long work should check it */
   signal: AbortSignal;
@@ -47,6 +47,8 @@ export type WorkerOptions = {
   leaseMs?: number;
   /** default leaseMs / 3, so two beats can be missed before the lease runs out */
   heartbeatMs?: number;
+  /** how soon reported progress reaches the store, at most one write per period (default 1000) */
+  progressMs?: number;
   log?: (line: string) => void;
 };
 
@@ -66,6 +68,7 @@ export function startWorker(opts: WorkerOptions): Worker {
   const pollMs = opts.pollMs ?? 1000;
   const leaseMs = opts.leaseMs ?? 30_000;
   const heartbeatMs = opts.heartbeatMs ?? Math.max(1, Math.floor(leaseMs / 3));
+  const progressMs = opts.progressMs ?? 1000;
   if (!(heartbeatMs > 0 && heartbeatMs < leaseMs)) {
     throw new AppError(
       "BAD_INPUT",
@@ -129,6 +132,7 @@ export function startWorker(opts: WorkerOptions): Worker {
       }
     };
     let beating = Promise.resolve();
+    let progressTimer: NodeJS.Timeout | undefined;
     const timer = setInterval(() => {
       beating = beating.then(beat);
     }, heartbeatMs);
@@ -159,6 +163,11 @@ export function startWorker(opts: WorkerOptions): Worker {
         db,
         progress: (p) => {
           pending = { stage: p.stage, done: p.done, total: p.total };
+          // People watch progress in the UI: write it soon, but at most once per progressMs.
+          progressTimer ??= setTimeout(() => {
+            progressTimer = undefined;
+            beating = beating.then(beat);
+          }, progressMs);
         },
         signal,
         finish: (work) => finishJob(work),
@@ -169,6 +178,7 @@ export function startWorker(opts: WorkerOptions): Worker {
     } finally {
       settled = true;
       clearInterval(timer);
+      clearTimeout(progressTimer);
       await beating;
     }
 
