@@ -1,17 +1,14 @@
+import { serveUntilSignal } from "./cli/commands/serve.ts";
 import { loadConfig } from "./config/env.ts";
 import { describeError, exitCodeFor } from "./lib/errors.ts";
-import { serve } from "./server/serve.ts";
 
-/** `npm start`: the server on PORT with the embedded store, seeded with the demo incident on first run. */
+/**
+ * `npm start`: the server on PORT with the embedded store, seeded with the demo incident on first run;
+ * the same as `blastradius serve`. Exits once a signal has stopped it, whatever still holds the loop.
+ */
 async function start(): Promise<void> {
-  const running = await serve(loadConfig());
-  const stop = async (signal: string) => {
-    process.stdout.write(`${signal}: stopping ...\n`);
-    await running.close();
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  const code = await serveUntilSignal(loadConfig());
+  process.exit(code);
 }
 
 start().catch((error: unknown) => {

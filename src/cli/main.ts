@@ -2,10 +2,26 @@ import { loadConfig } from "../config/env.ts";
 import { AppError, describeError, exitCodeFor, usageError } from "../lib/errors.ts";
 import type { Command } from "./command.ts";
 import { analyzeCommand } from "./commands/analyze.ts";
+import { auditCommand } from "./commands/audit.ts";
+import { datasetCommand } from "./commands/dataset.ts";
 import { demoDataCommand } from "./commands/demo-data.ts";
+import { incidentCommand } from "./commands/incident.ts";
 import { obligationsCommand } from "./commands/obligations.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { userCommand } from "./commands/user.ts";
+import { workerCommand } from "./commands/worker.ts";
 
-const commands: readonly Command[] = [analyzeCommand, obligationsCommand, demoDataCommand];
+const commands: readonly Command[] = [
+  analyzeCommand,
+  obligationsCommand,
+  demoDataCommand,
+  serveCommand,
+  workerCommand,
+  incidentCommand,
+  datasetCommand,
+  userCommand,
+  auditCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
