@@ -360,7 +360,13 @@ export function analysisJobHandler(ctx: Context): JobHandler {
           done: i,
           total: datasets.length,
         });
-        const file = path.join(work, `dataset-${i + 1}${datasetSuffix(d.file_name)}`);
+        // Named after the upload (made safe), so progress reads "reading 1-export.jsonl.gz".
+        const suffix = datasetSuffix(d.file_name);
+        const stem = d.file_name
+          .slice(0, d.file_name.length - suffix.length)
+          .replace(/[^A-Za-z0-9_-]/g, "_")
+          .slice(0, 60);
+        const file = path.join(work, `${i + 1}-${stem}${suffix}`);
         await unsealToFile(path.resolve(ctx.config.dataDir, d.stored_path), file, ctx.key);
         files.push(file);
       }

@@ -112,7 +112,10 @@ export function formatSummary(
 }
 
 /** Owed notices first, by deadline; then what needs a person's judgment. */
-export function formatObligations(decisions: readonly ObligationDecision[]): string {
+export function formatObligations(
+  decisions: readonly ObligationDecision[],
+  detailsIn = "obligations.json",
+): string {
   const line = (d: ObligationDecision) =>
     `    ${`${d.regime} ${d.audience}`.padEnd(24)} ${String(d.people).padStart(8)} people  ${d.deadline ? `by ${d.deadline}` : d.timing}`;
   const required = decisions
@@ -120,7 +123,7 @@ export function formatObligations(decisions: readonly ObligationDecision[]): str
     .sort((a, b) => (a.deadline ?? "9").localeCompare(b.deadline ?? "9"));
   const judgment = decisions.filter((d) => d.decision === "judgment");
   return [
-    `Notices required (${required.length}; details, reasons and citations in obligations.json):`,
+    `Notices required (${required.length}; details, reasons and citations in ${detailsIn}):`,
     ...(required.length ? required.map(line) : ["    (none)"]),
     `Needing a documented judgment (${judgment.length}):`,
     ...(judgment.length ? judgment.map(line) : ["    (none)"]),
@@ -164,7 +167,7 @@ async function runHere(ctx: Context, queued: AnalysisRun, showProgress: boolean)
     db: ctx.db,
     handlers: jobHandlers(ctx),
     pollMs: 200,
-    heartbeatMs: 1000,
+    progressMs: 500,
     log: (line) => {
       if (debug) process.stderr.write(`${line}\n`);
     },
@@ -239,9 +242,12 @@ async function analyzeStoredIncident(
       print(formatSummary(summary, where, files));
       const incident = await getIncident(ctx, cliActor, opts.incidentId);
       if (incident.clocks.aware) {
-        print(formatObligations(await getRunObligations(ctx, cliActor, opts.incidentId, run.id)));
+        const decisions = await getRunObligations(ctx, cliActor, opts.incidentId, run.id);
+        print(formatObligations(decisions, `the API's .../analyses/${run.id}/obligations`));
       } else {
-        print(`Notices owed: set the aware clock first (blastradius incident clock ${opts.incidentId} aware ISO)`);
+        print(
+          `Notices owed: set the aware clock first (blastradius incident clock ${opts.incidentId} aware ISO)`,
+        );
       }
       print(`Analysis run: ${run.id}`);
     }
@@ -276,7 +282,16 @@ export const analyzeCommand: Command = {
     });
     if (o.incident !== undefined) {
       const fileOnly = (
-        ["dataset", "identities", "out", "mapping", "aware-at", "clock", "controller-country", "contract"] as const
+        [
+          "dataset",
+          "identities",
+          "out",
+          "mapping",
+          "aware-at",
+          "clock",
+          "controller-country",
+          "contract",
+        ] as const
       ).filter((k) => o[k] !== undefined);
       if (fileOnly.length > 0) {
         throw usageError(

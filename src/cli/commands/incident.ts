@@ -104,7 +104,9 @@ function nonEmpty(value: string | undefined, flag: string): string | undefined {
 function status(value: string | undefined): IncidentStatus | undefined {
   if (value === undefined) return undefined;
   if (!(INCIDENT_STATUSES as readonly string[]).includes(value)) {
-    throw usageError(`--status must be one of ${INCIDENT_STATUSES.join(", ")} (got ${JSON.stringify(value)})`);
+    throw usageError(
+      `--status must be one of ${INCIDENT_STATUSES.join(", ")} (got ${JSON.stringify(value)})`,
+    );
   }
   return value as IncidentStatus;
 }
@@ -202,11 +204,15 @@ export function formatIncident(i: Shown): string {
   ];
   if (i.description) lines.push(`  ${i.description}`);
   const clocks = CLOCKS.filter((c) => i.clocks[c]);
-  lines.push("Clocks:", ...(clocks.length ? clocks.map((c) => `  ${c.padEnd(16)} ${i.clocks[c]}`) : ["  (none)"]));
+  lines.push(
+    "Clocks:",
+    ...(clocks.length ? clocks.map((c) => `  ${c.padEnd(16)} ${i.clocks[c]}`) : ["  (none)"]),
+  );
   lines.push(
     `Datasets (${i.datasets.length}):`,
     ...i.datasets.map(
-      (d) => `  ${d.id}  ${d.status.padEnd(7)} ${String(d.bytes).padStart(12)} bytes  sha256 ${d.sha256}  ${d.file_name}`,
+      (d) =>
+        `  ${d.id}  ${d.status.padEnd(7)} ${String(d.bytes).padStart(12)} bytes  sha256 ${d.sha256}  ${d.file_name}`,
     ),
   );
   lines.push(
@@ -237,7 +243,9 @@ type Work = (ctx: Context) => Promise<number>;
 function plan(sub: string | undefined, argv: readonly string[]): Work {
   switch (sub) {
     case "list": {
-      const { values: o, positionals } = parseCommandLine(argv, { json: { type: "boolean", default: false } });
+      const { values: o, positionals } = parseCommandLine(argv, {
+        json: { type: "boolean", default: false },
+      });
       expectArguments(positionals, []);
       return async (ctx) => {
         const incidents = await listIncidents(ctx, cliActor);
@@ -265,7 +273,9 @@ function plan(sub: string | undefined, argv: readonly string[]): Work {
       };
     }
     case "show": {
-      const { values: o, positionals } = parseCommandLine(argv, { json: { type: "boolean", default: false } });
+      const { values: o, positionals } = parseCommandLine(argv, {
+        json: { type: "boolean", default: false },
+      });
       const [id = ""] = expectArguments(positionals, ["ID"]);
       return async (ctx) => {
         const incident = await getIncident(ctx, cliActor, id);
@@ -292,7 +302,10 @@ function plan(sub: string | undefined, argv: readonly string[]): Work {
       return async (ctx) => {
         const incident = await updateIncident(ctx, cliActor, id, input);
         if (o.json) printJson(incident);
-        else print(`updated incident ${incident.id} (${Object.keys(input).join(", ")}); status ${incident.status}`);
+        else
+          print(
+            `updated incident ${incident.id} (${Object.keys(input).join(", ")}); status ${incident.status}`,
+          );
         return 0;
       };
     }
@@ -322,7 +335,9 @@ function plan(sub: string | undefined, argv: readonly string[]): Work {
       const [id = ""] = expectArguments(positionals, ["ID"]);
       if (!o.body?.trim()) throw usageError("missing required option --body TEXT");
       if (o.kind !== undefined && !/^[a-z][a-z0-9_]{0,39}$/.test(o.kind.trim())) {
-        throw usageError(`--kind must be a short lower-case word such as note or call (got ${JSON.stringify(o.kind)})`);
+        throw usageError(
+          `--kind must be a short lower-case word such as note or call (got ${JSON.stringify(o.kind)})`,
+        );
       }
       const at = o.at === undefined ? undefined : instant(o.at, "--at");
       const body = o.body;
@@ -354,7 +369,10 @@ function plan(sub: string | undefined, argv: readonly string[]): Work {
       return async (ctx) => {
         const decision = await recordDecision(ctx, cliActor, id, input);
         if (o.json) printJson(decision);
-        else print(`recorded decision ${decision.id} on incident ${id}: ${decision.subject} ${decision.decision}`);
+        else
+          print(
+            `recorded decision ${decision.id} on incident ${id}: ${decision.subject} ${decision.decision}`,
+          );
         return 0;
       };
     }

@@ -186,12 +186,21 @@ export const userCommand: Command = {
           created = await createUser(ctx, cliActor, { email, displayName, role, password });
         }
         if (o.json) print(JSON.stringify(created, null, 2));
-        else print(formatCreated(sub === "bootstrap" ? "the first admin" : "the account", created.user, created.totp));
+        else
+          print(
+            formatCreated(
+              sub === "bootstrap" ? "the first admin" : "the account",
+              created.user,
+              created.totp,
+            ),
+          );
         return 0;
       });
     }
     if (sub === "list") {
-      const { values: o, positionals } = parseCommandLine(rest, { json: { type: "boolean", default: false } });
+      const { values: o, positionals } = parseCommandLine(rest, {
+        json: { type: "boolean", default: false },
+      });
       expectArguments(positionals, []);
       return withContext(config, async (ctx) => {
         const users = await listUsers(ctx, cliActor);
