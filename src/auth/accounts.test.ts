@@ -3,7 +3,6 @@ import { after, before, describe, it } from "node:test";
 import type { Context } from "../app/context.ts";
 import { AppError } from "../lib/errors.ts";
 import { createSealer } from "../lib/seal.ts";
-import { testConfig } from "../lib/test-fixtures.ts";
 import type { Db } from "../store/db.ts";
 import { type Backend, backends } from "../store/test-backends.ts";
 import { bootstrapFirstAdmin, createUser, updateUser } from "./accounts.ts";

@@ -68,7 +68,10 @@ export function datasetSuffix(fileName: string): string {
 }
 
 function cleanFileName(name: string | undefined): string {
-  const base = path.basename((name ?? "").replaceAll("\\", "/")).replace(/[\u0000-\u001f\u007f]/g, "");
+  // Control characters would garble logs and terminals that show the name.
+  const base = [...path.basename((name ?? "").replaceAll("\\", "/"))]
+    .filter((ch) => (ch.codePointAt(0) ?? 0) > 0x1f && ch !== "\u007f")
+    .join("");
   if (!base) throw badInput("file: the upload has no file name");
   return base.slice(0, 200);
 }

@@ -20,7 +20,9 @@ const exists = (p: string) =>
  * vendor's export uploaded (sealed) and an analysis queued. It runs only when the store has no
  * incident yet and no identity store is configured, so a real deployment never gets demo data.
  */
-export async function seedDemoIfEmpty(ctx: Context): Promise<{ incidentId: string; run: AnalysisRun } | null> {
+export async function seedDemoIfEmpty(
+  ctx: Context,
+): Promise<{ incidentId: string; run: AnalysisRun } | null> {
   const n = await ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM incidents");
   if ((n.rows[0]?.n ?? 0) > 0 || (await exists(ctx.config.identitiesDir))) return null;
   const work = await mkdtemp(path.join(ctx.config.tempDir, "blastradius-demo-"));
@@ -31,7 +33,8 @@ export async function seedDemoIfEmpty(ctx: Context): Promise<{ incidentId: strin
       name: "Product analytics vendor (demo)",
       website: "https://analytics.example",
       risk_tier: "high",
-      notes: "Receives page views and profiles from the web app: name, email, approximate location, OS and browser.",
+      notes:
+        "Receives page views and profiles from the web app: name, email, approximate location, OS and browser.",
     });
     const day = 86400_000;
     const now = Date.now();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { open, readdir, readFile, rm, stat } from "node:fs/promises";
+import { open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { after, describe, it } from "node:test";
@@ -19,7 +19,13 @@ const start = path.join(root, "src/start.ts");
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
-const PEAK_LIMIT_MiB = 400;
+/**
+ * What the upload may add to the server's resident memory. Not a limit on the whole process: the embedded
+ * store (PGlite, a WebAssembly Postgres) alone keeps ~350-550 MiB resident once open and peaks near 1.2 GiB
+ * while it creates a new store, before any upload. The upload itself adds under 20 MiB; anything that
+ * buffers a share of the file shows up far above this.
+ */
+const GROWTH_LIMIT_MiB = 128;
 
 type Server = { child: ChildProcess; url: string; code: string; dataDir: string };
 type Session = { cookie: string; csrf: string };
@@ -45,7 +51,11 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
   // The embedded store with its own key file, whatever the surrounding shell has set.
   delete childEnv.DATABASE_URL;
   delete childEnv.BLASTRADIUS_ENCRYPTION_KEY;
-  const child = spawn(process.execPath, [start], { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [start], {
+    cwd: root,
+    env: childEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let stdout = "";
   let stderr = "";
@@ -58,17 +68,22 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
       clearTimeout(timer);
       reject(new Error(`${error.message}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     };
-    child.once("exit", (code, signal) => fail(new Error(`the server exited (${code ?? signal})`)));
-    child.stdout?.setEncoding("utf8").on("data", (s: string) => {
+    const exited = (code: number | null, signal: string | null) =>
+      fail(new Error(`the server exited (${code ?? signal})`));
+    const read = (s: string) => {
       stdout += s;
       const url = /blastradius is listening on (http:\/\/\S+)/.exec(stdout)?.[1];
       const code = /"code":"([^"]+)"/.exec(stdout)?.[1];
       if (url && code) {
         clearTimeout(timer);
-        child.removeAllListeners("exit");
+        // Only our own listeners: stop() waits on "exit" later, and the rest of stdout is not parsed.
+        child.off("exit", exited);
+        child.stdout?.off("data", read).resume();
         resolve({ child, url, code, dataDir });
       }
-    });
+    };
+    child.once("exit", exited);
+    child.stdout?.setEncoding("utf8").on("data", read);
   });
 }
 
@@ -139,7 +154,13 @@ function chunk(n: number): Buffer {
   return buf;
 }
 
-type Upload = { status: number; json: Record<string, unknown>; sha256: string; sent: number; seconds: number };
+type Upload = {
+  status: number;
+  json: Record<string, unknown>;
+  sha256: string;
+  sent: number;
+  seconds: number;
+};
 
 /**
  * Posts `size` bytes of generated JSON lines as the multipart field `file`, hashing them as they go;
@@ -239,20 +260,25 @@ describe("dataset upload over HTTP", () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it("streams a 1 GiB upload into a sealed file without the server's memory growing with it", { timeout: 240_000 }, async (t) => {
+  it("streams a 1 GiB upload into a sealed file without the server's memory growing with it", {
+    timeout: 240_000,
+  }, async (t) => {
     const server = await startServer();
     const pid = server.child.pid;
     assert.ok(pid);
     const { session, incidentId } = await signInWithIncident(server);
 
+    const startupPeak = await memoryMiB(pid, "VmHWM");
+    // Writing 5 to clear_refs resets VmHWM (Linux 4.0+, an error elsewhere), so it then holds the upload's peak.
+    await writeFile(`/proc/${pid}/clear_refs`, "5");
     const rssBefore = await memoryMiB(pid, "VmRSS");
-    const peakBefore = await memoryMiB(pid, "VmHWM");
     const sent = await upload(server, session, incidentId, GiB);
     const peakAfter = await memoryMiB(pid, "VmHWM");
     const rssAfter = await memoryMiB(pid, "VmRSS");
     t.diagnostic(
-      `server memory: VmRSS before ${rssBefore.toFixed(1)} MiB, VmHWM before ${peakBefore.toFixed(1)} MiB, ` +
-        `VmHWM after ${peakAfter.toFixed(1)} MiB, VmRSS after ${rssAfter.toFixed(1)} MiB`,
+      `server memory: VmRSS before upload ${rssBefore.toFixed(1)} MiB, VmHWM during upload ${peakAfter.toFixed(1)} MiB ` +
+        `(growth ${(peakAfter - rssBefore).toFixed(1)} MiB), VmRSS after ${rssAfter.toFixed(1)} MiB, ` +
+        `VmHWM of start-up and sign-in ${startupPeak.toFixed(1)} MiB`,
     );
     t.diagnostic(
       `upload: ${sent.sent} bytes in ${sent.seconds.toFixed(1)} s (${(sent.sent / MiB / sent.seconds).toFixed(0)} MiB/s)`,
@@ -264,9 +290,11 @@ describe("dataset upload over HTTP", () => {
     assert.equal(sent.json.sha256, sent.sha256);
     assert.equal(sent.json.file_name, "big.jsonl");
     assert.ok(
-      peakAfter < PEAK_LIMIT_MiB,
-      `the server's peak resident memory was ${peakAfter.toFixed(1)} MiB, over ${PEAK_LIMIT_MiB} MiB`,
+      peakAfter - rssBefore < GROWTH_LIMIT_MiB,
+      `the server's resident memory grew from ${rssBefore.toFixed(1)} MiB to a peak of ${peakAfter.toFixed(1)} MiB during the upload, more than ${GROWTH_LIMIT_MiB} MiB`,
     );
+    // And in absolute terms: the whole server, embedded database included, stays within a few hundred MiB.
+    assert.ok(peakAfter < 768, `the server peaked at ${peakAfter.toFixed(1)} MiB during the upload`);
 
     const files = await filesUnder(path.join(server.dataDir, "datasets", incidentId));
     assert.deepEqual(
@@ -280,7 +308,11 @@ describe("dataset upload over HTTP", () => {
     try {
       const { buffer } = await handle.read({ buffer: Buffer.alloc(MiB), position: 0 });
       const plain = chunk(0);
-      assert.notDeepEqual(buffer.subarray(0, 64), plain.subarray(0, 64), "the file does not begin with the plaintext");
+      assert.notDeepEqual(
+        buffer.subarray(0, 64),
+        plain.subarray(0, 64),
+        "the file does not begin with the plaintext",
+      );
       assert.equal(buffer.indexOf(plain.subarray(0, LINE_BYTES)), -1, "no plaintext line in its first MiB");
       assert.equal(buffer.indexOf("u0000000000@example.com"), -1);
     } finally {
@@ -290,7 +322,9 @@ describe("dataset upload over HTTP", () => {
     await rm(sealed, { force: true });
   });
 
-  it("refuses an upload over BLASTRADIUS_MAX_UPLOAD with 413 and leaves no file behind", { timeout: 60_000 }, async () => {
+  it("refuses an upload over BLASTRADIUS_MAX_UPLOAD with 413 and leaves no file behind", {
+    timeout: 60_000,
+  }, async () => {
     const server = await startServer({ BLASTRADIUS_MAX_UPLOAD: "1MB" });
     const { session, incidentId } = await signInWithIncident(server);
 

@@ -51,6 +51,15 @@ export async function datasetRoutes(app: App, ctx: Context): Promise<void> {
       if (!file) throw new AppError("USAGE", "the form has no `file` field");
       if (file.fieldname !== "file")
         throw new AppError("USAGE", `field ${JSON.stringify(file.fieldname)}: send the dataset as \`file\``);
+      // At BLASTRADIUS_MAX_UPLOAD the multipart parser cuts the file off and ends the stream as if it were
+      // complete (only `truncated` tells): fail the stream instead, so no cut-off file is stored as a dataset.
+      const tooLarge = () =>
+        new AppError(
+          "TOO_LARGE",
+          `the upload is larger than the limit of ${ctx.config.maxUploadBytes} bytes (BLASTRADIUS_MAX_UPLOAD)`,
+        );
+      if (file.file.truncated) throw tooLarge();
+      file.file.once("limit", () => file.file.destroy(tooLarge()));
       let mapping: unknown;
       const field = file.fields.mapping;
       if (field && !Array.isArray(field) && field.type === "field") {
