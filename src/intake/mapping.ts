@@ -114,6 +114,11 @@ export const MAX_CATEGORIES = 62;
  * `fields: {name: null}` unmaps it; `roles.<role>: [...]` replaces the fields that play that role.
  */
 export async function loadMapping(path: string): Promise<FieldMapping> {
+  return mergeMapping(defaultMapping, await readMappingDocument(path));
+}
+
+/** The mapping YAML as a checked document; errors name the option, the file and the line. */
+export async function readMappingDocument(path: string): Promise<MappingDocument> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -130,7 +135,7 @@ export async function loadMapping(path: string): Promise<FieldMapping> {
       `--mapping ${path}${line ? ` line ${line}` : ""}: not valid YAML: ${e.message.split("\n")[0]}`,
     );
   }
-  return mappingFromDocument(raw, `--mapping ${path}`);
+  return checkMappingDocument(raw, `--mapping ${path}`);
 }
 
 export type MappingDocument = z.infer<typeof mappingFile>;

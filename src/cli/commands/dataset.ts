@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { cliActor } from "../../auth/roles.ts";
 import {
   type Dataset,
@@ -9,7 +8,7 @@ import {
   setDatasetMapping,
   uploadDataset,
 } from "../../datasets/manage-datasets.ts";
-import { checkMappingDocument, type MappingDocument } from "../../intake/mapping.ts";
+import { readMappingDocument } from "../../intake/mapping.ts";
 import { badInput, usageError } from "../../lib/errors.ts";
 import {
   type Command,
@@ -60,27 +59,6 @@ Examples:
   blastradius dataset list --incident "$ID"`;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-/** The mapping YAML as a document, checked here so errors name the option and the file. */
-export async function readMappingDocument(file: string): Promise<MappingDocument> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw badInput(`--mapping ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code})`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    const e = error as { linePos?: { line: number }[]; message: string };
-    const line = e.linePos?.[0]?.line;
-    throw badInput(
-      `--mapping ${file}${line ? ` line ${line}` : ""}: not valid YAML: ${e.message.split("\n")[0]}`,
-    );
-  }
-  return checkMappingDocument(raw, `--mapping ${file}`);
-}
 
 const datasetLine = (d: Dataset) =>
   `${d.id}  ${d.status.padEnd(7)}  ${String(d.bytes).padStart(12)} bytes  sha256 ${d.sha256}  ${(d.format ?? "-").padEnd(16)}  ${d.file_name}`;
