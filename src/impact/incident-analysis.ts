@@ -14,7 +14,7 @@ import { requireId } from "../lib/ids.ts";
 import { unsealToFile } from "../lib/seal.ts";
 import type { ObligationDecision } from "../obligations/decide-obligations.ts";
 import { exposureFromSummary, obligationsForIncident } from "../obligations/obligations-for-incident.ts";
-import type { Queryable } from "../store/db.ts";
+import type { Queryable, Row } from "../store/db.ts";
 import { analyzeIncident, type Summary } from "./analyze-incident.ts";
 
 export const ANALYSIS_JOB = "analysis";
@@ -242,6 +242,40 @@ function pageBounds(offset = 0, limit = 100): { offset: number; limit: number } 
   return { offset, limit };
 }
 
+type ResultTable = {
+  table: "affected_people" | "affected_orgs";
+  columns: string;
+  total: (s: Summary) => number;
+};
+
+/** One page of a run's sealed results, opened, and the read audited in the same transaction. */
+async function readResultPage<R extends Row, T>(
+  ctx: Pick<Context, "db" | "sealer">,
+  actor: Actor,
+  ids: { incidentId: string; runId: string },
+  page: { offset?: number; limit?: number },
+  from: ResultTable,
+  open: (row: R, sealed: unknown) => T,
+): Promise<Page<T>> {
+  const { offset, limit } = pageBounds(page.offset, page.limit);
+  return ctx.db.transaction(async (tx) => {
+    const { summary } = await succeededRun(tx, ids.incidentId, ids.runId, true);
+    const r = await tx.query<R & { sealed: Uint8Array }>(
+      `SELECT sealed, ${from.columns} FROM ${from.table}
+       WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
+      [ids.runId, offset, limit],
+    );
+    const items = r.rows.map((row) => open(row, JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed)))));
+    const what = from.table === "affected_people" ? "people" : "orgs";
+    await appendAudit(tx, actor, `results.${what}.read`, `incident:${ids.incidentId}`, {
+      run: ids.runId,
+      offset,
+      count: items.length,
+    });
+    return { items, total: from.total(summary), offset, limit };
+  });
+}
+
 /** Personal data: analysts and up, and every page read is audited. */
 export async function readAffectedPeople(
   ctx: Pick<Context, "db" | "sealer">,
@@ -251,40 +285,27 @@ export async function readAffectedPeople(
   page: { offset?: number; limit?: number } = {},
 ): Promise<Page<AffectedPerson>> {
   requireRole(actor, "analyst", "reading affected people");
-  const { offset, limit } = pageBounds(page.offset, page.limit);
-  return ctx.db.transaction(async (tx) => {
-    const { summary } = await succeededRun(tx, incidentId, runId, true);
-    const r = await tx.query<{
-      sealed: Uint8Array;
-      country: string | null;
-      categories: string[];
-      matched_by: string;
-      records: string;
-    }>(
-      `SELECT sealed, country, categories, matched_by, records FROM affected_people
-       WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
-      [runId, offset, limit],
-    );
-    const items = r.rows.map((row) => {
-      const who = JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed))) as Pick<
-        AffectedPerson,
-        "person_key" | "user_id" | "email" | "name" | "language"
-      >;
-      return {
-        ...who,
-        country: row.country?.trim() ?? null,
-        categories: row.categories,
-        matched_by: row.matched_by,
-        records: Number(row.records),
-      };
-    });
-    await appendAudit(tx, actor, "results.people.read", `incident:${incidentId}`, {
-      run: runId,
-      offset,
-      count: items.length,
-    });
-    return { items, total: summary.affected_people, offset, limit };
-  });
+  return readResultPage<
+    { country: string | null; categories: string[]; matched_by: string; records: string },
+    AffectedPerson
+  >(
+    ctx,
+    actor,
+    { incidentId, runId },
+    page,
+    {
+      table: "affected_people",
+      columns: "country, categories, matched_by, records",
+      total: (s) => s.affected_people,
+    },
+    (row, sealed) => ({
+      ...(sealed as Pick<AffectedPerson, "person_key" | "user_id" | "email" | "name" | "language">),
+      country: row.country?.trim() ?? null,
+      categories: row.categories,
+      matched_by: row.matched_by,
+      records: Number(row.records),
+    }),
+  );
 }
 
 export async function readAffectedOrgs(
@@ -295,33 +316,17 @@ export async function readAffectedOrgs(
   page: { offset?: number; limit?: number } = {},
 ): Promise<Page<AffectedOrg>> {
   requireRole(actor, "analyst", "reading affected organisations");
-  const { offset, limit } = pageBounds(page.offset, page.limit);
-  return ctx.db.transaction(async (tx) => {
-    const { summary } = await succeededRun(tx, incidentId, runId, true);
-    const r = await tx.query<{ org_id: string; sealed: Uint8Array; affected_members: number }>(
-      `SELECT org_id, sealed, affected_members FROM affected_orgs
-       WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
-      [runId, offset, limit],
-    );
-    const items = r.rows.map((row) => {
-      const sealed = JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed))) as {
-        name: string | null;
-        admin_emails: string[];
-      };
-      return {
-        org_id: row.org_id,
-        name: sealed.name,
-        affected_members: row.affected_members,
-        admin_emails: sealed.admin_emails,
-      };
-    });
-    await appendAudit(tx, actor, "results.orgs.read", `incident:${incidentId}`, {
-      run: runId,
-      offset,
-      count: items.length,
-    });
-    return { items, total: summary.affected_orgs, offset, limit };
-  });
+  return readResultPage<{ org_id: string; affected_members: number }, AffectedOrg>(
+    ctx,
+    actor,
+    { incidentId, runId },
+    page,
+    { table: "affected_orgs", columns: "org_id, affected_members", total: (s) => s.affected_orgs },
+    (row, sealed) => {
+      const { name, admin_emails } = sealed as { name: string | null; admin_emails: string[] };
+      return { org_id: row.org_id, name, affected_members: row.affected_members, admin_emails };
+    },
+  );
 }
 
 const BATCH = 2000;
