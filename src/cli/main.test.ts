@@ -46,7 +46,11 @@ describe("blastradius CLI", () => {
       BLASTRADIUS_THREADS: "lots",
     });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /BLASTRADIUS_THREADS="lots" is not valid/);
+    assert.match(r.stderr, /BLASTRADIUS_THREADS="lots" is not valid: expected a whole number/);
+    assert.doesNotMatch(r.stderr, /NaN|Invalid input/);
+    const port = cli(["serve"], { PORT: "abc" });
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /PORT="abc" is not valid: expected a TCP port/);
   });
 
   it("exits 2 naming the file for a missing dataset and 1 when the work fails", async () => {

@@ -14,7 +14,7 @@ const size = z
 const schema = z.object({
   BLASTRADIUS_MEMORY_LIMIT: size.default("2GB"),
   BLASTRADIUS_THREADS: z.coerce
-    .number()
+    .number({ error: "a whole number" })
     .int("a whole number")
     .min(1, "at least 1")
     .max(256, "at most 256")
@@ -35,12 +35,17 @@ const schema = z.object({
   BLASTRADIUS_IDENTITIES: z.string().min(1, "a folder path").optional(),
   BLASTRADIUS_MAX_UPLOAD: size.default("20GB"),
   BLASTRADIUS_WORKERS: z.coerce
-    .number()
+    .number({ error: "a whole number" })
     .int("a whole number")
     .min(0, "0 or more")
     .max(64, "at most 64")
     .default(1),
-  PORT: z.coerce.number().int("a whole number").min(0, "a TCP port").max(65535, "a TCP port").default(8080),
+  PORT: z.coerce
+    .number({ error: "a TCP port (0 to 65535)" })
+    .int("a whole number")
+    .min(0, "a TCP port")
+    .max(65535, "a TCP port")
+    .default(8080),
   HOST: z.string().min(1, "an address to listen on, such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   BLASTRADIUS_TRUST_PROXY: z.enum(["true", "false"], "true or false").default("false"),
 });
