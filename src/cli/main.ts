@@ -6,6 +6,7 @@ import { auditCommand } from "./commands/audit.ts";
 import { datasetCommand } from "./commands/dataset.ts";
 import { demoDataCommand } from "./commands/demo-data.ts";
 import { incidentCommand } from "./commands/incident.ts";
+import { notifyCommand } from "./commands/notify.ts";
 import { obligationsCommand } from "./commands/obligations.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
@@ -20,6 +21,7 @@ const commands: readonly Command[] = [
   incidentCommand,
   datasetCommand,
   userCommand,
+  notifyCommand,
   auditCommand,
 ];
 

@@ -48,6 +48,22 @@ const schema = z.object({
     .default(8080),
   HOST: z.string().min(1, "an address to listen on, such as 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   BLASTRADIUS_TRUST_PROXY: z.enum(["true", "false"], "true or false").default("false"),
+  BLASTRADIUS_SMTP_URL: z
+    .string()
+    .regex(
+      /^smtps?:\/\/[^/]+/,
+      "an SMTP URL such as smtp://relay.example.com:587 or smtps://user:password@host:465",
+    )
+    .optional(),
+  BLASTRADIUS_DKIM_KEY: z.string().min(1, "the path of a PEM RSA private key").optional(),
+  BLASTRADIUS_DKIM_SELECTOR: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a DNS label such as notify2026")
+    .optional(),
+  BLASTRADIUS_DKIM_DOMAIN: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, "a domain such as example.com")
+    .optional(),
 });
 
 export type Config = Readonly<{
@@ -69,6 +85,12 @@ export type Config = Readonly<{
   host: string;
   /** trust X-Forwarded-* from a reverse proxy (for https detection and client addresses) */
   trustProxy: boolean;
+  /** where campaigns send; unset: the built-in outbox */
+  smtpUrl?: string;
+  /** DKIM signing for campaigns: a key file, its selector, and the signing domain (default: the From domain) */
+  dkimKeyFile?: string;
+  dkimSelector?: string;
+  dkimDomain?: string;
 }>;
 
 const UNITS: Record<string, number> = {
@@ -95,11 +117,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(env[name] ?? "")} is not valid: expected ${issue.message}`;
+      // a URL's password never reaches a terminal or a log
+      const shown = (env[name] ?? "").replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
+      return `${name}=${JSON.stringify(shown)} is not valid: expected ${issue.message}`;
     });
     throw new AppError("USAGE", `configuration: ${lines.join("; ")}`);
   }
   const c = parsed.data;
+  if (c.BLASTRADIUS_DKIM_KEY && !c.BLASTRADIUS_DKIM_SELECTOR) {
+    throw new AppError(
+      "USAGE",
+      "configuration: BLASTRADIUS_DKIM_KEY is set but BLASTRADIUS_DKIM_SELECTOR is not",
+    );
+  }
   return Object.freeze({
     memoryLimit: c.BLASTRADIUS_MEMORY_LIMIT,
     threads: c.BLASTRADIUS_THREADS,
@@ -115,5 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: c.PORT,
     host: c.HOST,
     trustProxy: c.BLASTRADIUS_TRUST_PROXY === "true",
+    smtpUrl: c.BLASTRADIUS_SMTP_URL,
+    dkimKeyFile: c.BLASTRADIUS_DKIM_KEY,
+    dkimSelector: c.BLASTRADIUS_DKIM_SELECTOR,
+    dkimDomain: c.BLASTRADIUS_DKIM_DOMAIN,
   });
 }

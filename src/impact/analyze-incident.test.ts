@@ -192,6 +192,56 @@ describe("analyze: matching rules", () => {
     assert.equal(r.summary.admins_to_notify, 3);
   });
 
+  it("lists each affected org's categories, each person's orgs, and every admin per org", async () => {
+    const r = await analyze(
+      {
+        "e.jsonl": jsonl(
+          event({ distinct_id: "u2", $email: "b@x.com" }),
+          event({ distinct_id: "u3", $os: "Linux" }),
+          event({ distinct_id: "stranger", $email: "new@x.com" }),
+        ),
+      },
+      {
+        users:
+          "user_id,email,name,country,language\nu1,a@x.com,Alice,DE,de\nu2,b@x.com,Bob,,\nu3,c@x.com,Carol,FR,fr\nu4,d@x.com,=Dora,FR,fr\nu5,,Eve,,\n",
+        orgs: "org_id,name\no1,One\no2,Two\no3,Three\n",
+        memberships:
+          "org_id,user_id,role\no1,u1,owner\no1,u2,member\no1,u4,admin\no1,u5,admin\no2,u4,owner\no2,u4,admin\no2,u3,member\no2,u2,reader\no3,u1,owner\n",
+      },
+    );
+    const header = async (name: string) =>
+      (await readFile(path.join(r.dir, "out", name), "utf8")).split("\n")[0];
+    assert.equal(
+      await header("people.csv"),
+      "person_key,user_id,email,name,country,language,categories,matched_by,records,org_ids",
+    );
+    assert.equal(await header("orgs.csv"), "org_id,name,affected_members,admin_emails,categories");
+    assert.equal(await header("admins.csv"), "org_id,user_id,email,name,language,country,role");
+    assert.deepEqual(
+      r.orgs.map((o) => [o.org_id, o.affected_members, o.categories]),
+      [
+        ["o1", "1", "user.behavior;user.contact.email;user.unique_id"],
+        ["o2", "2", "user.behavior;user.contact.email;user.device;user.unique_id"],
+      ],
+    );
+    assert.equal(r.byKey.get("user:u2")?.org_ids, "o1;o2");
+    assert.equal(r.byKey.get("user:u3")?.org_ids, "o2");
+    assert.equal(r.byKey.get("email:new@x.com")?.org_ids, "", "an unmatched person is in no org");
+    const admins = parseCsv(await readFile(path.join(r.dir, "out", "admins.csv"), "utf8"), {
+      columns: true,
+    }) as Row[];
+    // u2 is a member (not listed), u5 has no email, o3 is not affected; u4 is listed for both orgs,
+    // once per org although o2 gives it two roles, and its name is neutralised for spreadsheets.
+    assert.deepEqual(
+      admins.map((a) => [a.org_id, a.user_id, a.email, a.name, a.language, a.country, a.role]),
+      [
+        ["o1", "u1", "a@x.com", "Alice", "de", "DE", "owner"],
+        ["o1", "u4", "d@x.com", "'=Dora", "fr", "FR", "admin"],
+        ["o2", "u4", "d@x.com", "'=Dora", "fr", "FR", "owner"],
+      ],
+    );
+  });
+
   it("counts a member once when a membership repeats, and takes any admin role it has", async () => {
     const r = await analyze(
       { "e.jsonl": jsonl(event({ distinct_id: "u2" })) },

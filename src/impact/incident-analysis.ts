@@ -225,12 +225,55 @@ export type AffectedPerson = {
   records: number;
 };
 
+/** An owner or admin of an affected organisation, as the identity store gives them. */
+export type OrgAdmin = {
+  /** null for runs stored before admins were kept */
+  user_id: string | null;
+  email: string;
+  name: string | null;
+  language: string | null;
+  country: string | null;
+  /** null for runs stored before admins were kept */
+  role: "owner" | "admin" | null;
+};
+
 export type AffectedOrg = {
   org_id: string;
   name: string | null;
   affected_members: number;
   admin_emails: string[];
+  /** fideslang keys exposed among its affected members, sorted */
+  categories: string[];
+  /** sorted by email */
+  admins: OrgAdmin[];
 };
+
+/** What an affected_orgs row seals. */
+export type SealedOrg = Pick<AffectedOrg, "name" | "admin_emails" | "categories" | "admins">;
+
+/** Opens an affected_orgs row's sealed JSON; rows stored by older runs lack categories and admins. */
+export function sealedOrg(sealed: unknown): SealedOrg {
+  const o = sealed as Partial<SealedOrg> & { name: string | null; admin_emails: string[] };
+  return {
+    name: o.name,
+    admin_emails: o.admin_emails,
+    categories: o.categories ?? [],
+    admins:
+      o.admins ??
+      o.admin_emails.map((email) => ({
+        user_id: null,
+        email,
+        name: null,
+        language: null,
+        country: null,
+        role: null,
+      })),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
 
 export type Page<T> = { items: T[]; total: number; offset: number; limit: number };
 
@@ -299,7 +342,14 @@ export async function readAffectedPeople(
       total: (s) => s.affected_people,
     },
     (row, sealed) => ({
-      ...(sealed as Pick<AffectedPerson, "person_key" | "user_id" | "email" | "name" | "language">),
+      // Picked one by one: the sealed record also holds org_ids, which this page does not show.
+      ...pick(sealed as Pick<AffectedPerson, "person_key" | "user_id" | "email" | "name" | "language">, [
+        "person_key",
+        "user_id",
+        "email",
+        "name",
+        "language",
+      ]),
       country: row.country?.trim() ?? null,
       categories: row.categories,
       matched_by: row.matched_by,
@@ -323,8 +373,15 @@ export async function readAffectedOrgs(
     page,
     { table: "affected_orgs", columns: "org_id, affected_members", total: (s) => s.affected_orgs },
     (row, sealed) => {
-      const { name, admin_emails } = sealed as { name: string | null; admin_emails: string[] };
-      return { org_id: row.org_id, name, affected_members: row.affected_members, admin_emails };
+      const { name, admin_emails, categories, admins } = sealedOrg(sealed);
+      return {
+        org_id: row.org_id,
+        name,
+        affected_members: row.affected_members,
+        admin_emails,
+        categories,
+        admins,
+      };
     },
   );
 }
@@ -437,6 +494,7 @@ async function storeResults(
       categories: string | null;
       matched_by: string;
       records: bigint | number;
+      org_ids: string | null;
     }>(duck.sql, `SELECT * FROM read_parquet(${people}) ORDER BY person_key`, BATCH)) {
       await tx.query(
         `INSERT INTO affected_people (run_id, person_key_hash, sealed, country, categories, matched_by, records, ordinal)
@@ -454,6 +512,7 @@ async function storeResults(
                   email: p.email,
                   name: p.name,
                   language: p.language,
+                  org_ids: p.org_ids ? p.org_ids.split(";") : [],
                 }),
               )
               .toString("base64"),
@@ -468,13 +527,29 @@ async function storeResults(
       offset += rows.length;
     }
     const orgs = literal(path.join(outDir, "orgs.parquet"));
+    const admins = literal(path.join(outDir, "admins.parquet"));
     offset = 0;
+    // DuckDB groups the admins per org (spilling to disk if it must), so only a batch of orgs with
+    // their admins is ever held here.
     for await (const rows of streamRows<{
       org_id: string;
       name: string | null;
       affected_members: bigint | number;
       admin_emails: string | null;
-    }>(duck.sql, `SELECT * FROM read_parquet(${orgs}) ORDER BY org_id`, BATCH)) {
+      categories: string | null;
+      admins: string | null;
+    }>(
+      duck.sql,
+      `SELECT o.org_id, o.name, o.affected_members, o.admin_emails, o.categories, a.admins
+       FROM read_parquet(${orgs}) o LEFT JOIN (
+         SELECT org_id, to_json(list({
+           'user_id': user_id, 'email': email, 'name': name, 'language': language, 'country': country, 'role': role
+         } ORDER BY email, user_id))::VARCHAR AS admins
+         FROM read_parquet(${admins}) GROUP BY org_id
+       ) a ON a.org_id = o.org_id
+       ORDER BY o.org_id`,
+      BATCH,
+    )) {
       await tx.query(
         `INSERT INTO affected_orgs (run_id, org_id, sealed, affected_members, ordinal)
          SELECT $1, id, decode(s, 'base64'), n, o FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS t(id, s, n, o)`,
@@ -487,7 +562,9 @@ async function storeResults(
                 JSON.stringify({
                   name: o.name,
                   admin_emails: o.admin_emails ? o.admin_emails.split(";") : [],
-                }),
+                  categories: o.categories ? o.categories.split(";") : [],
+                  admins: o.admins ? (JSON.parse(o.admins) as OrgAdmin[]) : [],
+                } satisfies SealedOrg),
               )
               .toString("base64"),
           ),

@@ -25,6 +25,7 @@ import { authenticate } from "./authenticate.ts";
 import { accountRoutes } from "./routes/account-routes.ts";
 import { analysisRoutes } from "./routes/analysis-routes.ts";
 import { auditRoutes } from "./routes/audit-routes.ts";
+import { campaignRoutes } from "./routes/campaign-routes.ts";
 import { datasetRoutes } from "./routes/dataset-routes.ts";
 import { incidentRoutes } from "./routes/incident-routes.ts";
 import { vendorRoutes } from "./routes/vendor-routes.ts";
@@ -93,6 +94,12 @@ export async function buildServer(
   await app.register(multipart, {
     limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 5, fieldSize: JSON_BODY_LIMIT },
   });
+  // bounce reports arrive as the raw message (POST /bounces)
+  app.addContentTypeParser(
+    ["message/rfc822", "message/global"],
+    { parseAs: "buffer" },
+    (_request, body, done) => done(null, body),
+  );
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
@@ -176,6 +183,7 @@ export async function buildServer(
       await incidentRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await datasetRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await analysisRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await campaignRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await auditRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       api.get("/openapi.json", { config: { role: "public" }, schema: { hide: true } }, async () =>
         app.swagger(),

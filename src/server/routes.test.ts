@@ -11,6 +11,10 @@ import { startAnalysis } from "../impact/incident-analysis.ts";
 import { createIncident } from "../incidents/manage-incidents.ts";
 import { startWorker } from "../jobs/run-worker.ts";
 import { jsonl, tempDir } from "../lib/test-fixtures.ts";
+import { approveCampaign, listDeliveries } from "../notify/campaigns.ts";
+import { createIncidentCampaign } from "../notify/incident-campaign.ts";
+import { sendCampaign } from "../notify/send-campaign.ts";
+import { outboxTransport } from "../notify/transports.ts";
 import { createVendor } from "../vendors/manage-vendors.ts";
 import { jobHandlers } from "./serve.ts";
 import { type Session, startTestServer, type TestServer } from "./test-server.ts";
@@ -20,18 +24,57 @@ import { type Session, startTestServer, type TestServer } from "./test-server.ts
  * from the server itself, so a new route without a sample here fails this test.
  */
 
-type Call = { path: string; body?: unknown; form?: FormData; as?: Session; expect?: number };
+type Call = {
+  path: string;
+  body?: unknown;
+  form?: FormData;
+  raw?: { type: string; data: string };
+  as?: Session;
+  expect?: number;
+};
 type Sample = (s: Session, role: Role) => Promise<Call>;
 
 let server: TestServer;
 let incidentId: string;
 let runId: string;
 let datasetId: string;
+let campaignId: string;
+let recipientEmail: string;
 let n = 0;
 const unique = (what: string) => `${what} ${++n}`;
 
 const newIncident = async () =>
   (await createIncident(server.ctx, systemActor, { title: unique("incident") })).id;
+const responderB = { kind: "user", userId: "b", role: "responder", label: "user:second" } as const;
+const newCampaign = async (approved: boolean) => {
+  const id = `c${++n}`;
+  await createIncidentCampaign(server.ctx, systemActor, incidentId, {
+    id,
+    audience: "users",
+    from: "security@example.com",
+  });
+  if (approved) await approveCampaign(server.ctx, responderB, id);
+  return id;
+};
+const bounce = () =>
+  [
+    "From: MAILER-DAEMON@mx.example.org",
+    "Subject: Undelivered Mail",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+    "",
+    "--b",
+    "Content-Type: message/delivery-status",
+    "",
+    "Reporting-MTA: dns; mx.example.org",
+    "",
+    "Final-Recipient: rfc822; gone@example.org",
+    "Action: failed",
+    "Status: 5.1.1",
+    "",
+    "--b--",
+    "",
+  ].join("\r\n");
 const newVendor = async () => (await createVendor(server.ctx, systemActor, { name: unique("vendor") })).id;
 const newDataset = async (incident: string) =>
   (
@@ -191,6 +234,33 @@ const samples: Record<string, Sample> = {
   "GET /api/v1/incidents/:id/analyses/:runId/orgs": async () => ({
     path: `/incidents/${incidentId}/analyses/${runId}/orgs?offset=1&limit=5`,
   }),
+  "GET /api/v1/incidents/:id/campaigns": async () => ({ path: `/incidents/${incidentId}/campaigns` }),
+  "POST /api/v1/incidents/:id/campaigns": async () => ({
+    path: `/incidents/${incidentId}/campaigns`,
+    body: {
+      id: `c${++n}`,
+      audience: "admins",
+      from: "Security <security@example.com>",
+      notice: { vendor: "Analytics Co" },
+    },
+  }),
+  "GET /api/v1/campaigns/:campaignId": async () => ({ path: `/campaigns/${campaignId}` }),
+  "POST /api/v1/campaigns/:campaignId/approve": async () => ({
+    path: `/campaigns/${await newCampaign(false)}/approve`,
+  }),
+  "POST /api/v1/campaigns/:campaignId/send": async () => ({
+    path: `/campaigns/${await newCampaign(true)}/send`,
+  }),
+  "GET /api/v1/campaigns/:campaignId/recipients": async () => ({
+    path: `/campaigns/${campaignId}/recipients?limit=3`,
+  }),
+  "GET /api/v1/campaigns/:campaignId/preview": async () => ({
+    path: `/campaigns/${campaignId}/preview?email=${encodeURIComponent(recipientEmail)}&locale=fr`,
+  }),
+  "GET /api/v1/campaigns/:campaignId/outbox": async () => ({
+    path: `/campaigns/${campaignId}/outbox?email=${encodeURIComponent(recipientEmail)}`,
+  }),
+  "POST /api/v1/bounces": async () => ({ path: "/bounces", raw: { type: "message/rfc822", data: bounce() } }),
   "GET /api/v1/audit": async () => ({ path: "/audit?limit=10" }),
   "GET /api/v1/audit/verify": async () => ({ path: "/audit/verify" }),
 };
@@ -209,13 +279,17 @@ async function send(
   }
   let body: RequestInit["body"];
   if (call.form) body = call.form;
-  else if (call.body !== undefined) {
+  else if (call.raw) {
+    headers["content-type"] = call.raw.type;
+    body = call.raw.data;
+  } else if (call.body !== undefined) {
     headers["content-type"] = "application/json";
     body = JSON.stringify(call.body);
   }
   const res = await fetch(`${server.url}/api/v1${call.path}`, { method, headers, body });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  const json = res.headers.get("content-type")?.startsWith("application/json");
+  return { status: res.status, body: text && json ? JSON.parse(text) : text || null };
 }
 
 describe("the API's access control", { timeout: 180_000 }, () => {
@@ -245,6 +319,25 @@ describe("the API's access control", { timeout: 180_000 }, () => {
     });
     await worker.idle();
     await worker.stop();
+    campaignId = await newCampaign(true);
+    await sendCampaign(
+      server.ctx,
+      systemActor,
+      campaignId,
+      outboxTransport(),
+      { dkim: null },
+      {
+        concurrency: 2,
+        domainConcurrency: 2,
+        rate: null,
+        maxAttempts: 1,
+        retryDelayMs: 10,
+        threads: 0,
+      },
+    );
+    recipientEmail =
+      (await listDeliveries(server.ctx, systemActor, campaignId, { limit: 1 })).items[0]?.recipient.email ??
+      "";
     for (const role of ROLES) sessions.set(role, await server.session(role));
   });
   after(async () => server?.close());
@@ -284,7 +377,7 @@ describe("the API's access control", { timeout: 180_000 }, () => {
         outcomes.push(`${route.method} ${route.url} ${role} ${res.status}`);
       }
     }
-    assert.ok(outcomes.length >= 4 * 45, `walked ${outcomes.length} route × role calls`);
+    assert.ok(outcomes.length >= 4 * 54, `walked ${outcomes.length} route × role calls`);
   });
 
   it("refuses a cookie session's change without the CSRF token, and accepts a bearer token without one", async () => {

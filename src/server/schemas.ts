@@ -177,6 +177,17 @@ export const org = z
     name: z.string().nullable(),
     affected_members: z.number(),
     admin_emails: z.array(z.string()),
+    categories: z.array(z.string()),
+    admins: z.array(
+      z.object({
+        user_id: z.string().nullable(),
+        email: z.string(),
+        name: z.string().nullable(),
+        language: z.string().nullable(),
+        country: z.string().nullable(),
+        role: z.string().nullable(),
+      }),
+    ),
   })
   .meta({ id: "AffectedOrg" });
 

@@ -8,6 +8,7 @@ import { ANALYSIS_JOB, analysisJobHandler } from "../impact/incident-analysis.ts
 import { purgeExpired } from "../incidents/purge-incident.ts";
 import { requeueExpired } from "../jobs/queue.ts";
 import { startWorker, type Worker } from "../jobs/run-worker.ts";
+import { NOTIFY_JOB, notifyJobHandler } from "../notify/incident-campaign.ts";
 import { buildServer } from "./build-server.ts";
 
 export type Running = { url: string; close(): Promise<void> };
@@ -16,7 +17,7 @@ const PURGE_EVERY_MS = 3600_000;
 
 /** The job handlers every worker runs, in the server or in `blastradius worker`. */
 export function jobHandlers(ctx: Context) {
-  return { [ANALYSIS_JOB]: analysisJobHandler(ctx) };
+  return { [ANALYSIS_JOB]: analysisJobHandler(ctx), [NOTIFY_JOB]: notifyJobHandler(ctx) };
 }
 
 /**
