@@ -10,11 +10,11 @@ import { cliActor } from "../src/auth/roles.ts";
 import { loadConfig } from "../src/config/env.ts";
 import { openAnalysisCampaign } from "../src/notify/analysis-campaign.ts";
 import { noticeSettings } from "../src/notify/notice-settings.ts";
-import { sendCampaign } from "../src/notify/send-campaign.ts";
+import { renderThreads, sendCampaign } from "../src/notify/send-campaign.ts";
 import { smtpTransport } from "../src/notify/transports.ts";
 
 /**
- * npm run bench:notify [-- --recipients N --concurrency N --threads N --strict]
+ * npm run bench:notify [-- --recipients N --concurrency N --threads N --only unsigned|signed --strict]
  *
  * Renders and sends N recipients' notices (default 100,000) to a real SMTP server running in its own
  * process on loopback, with every outcome committed to the delivery ledger in the store (the
@@ -31,13 +31,15 @@ const { values: o } = parseArgs({
   options: {
     recipients: { type: "string", default: "100000" },
     concurrency: { type: "string", default: "10" },
-    threads: { type: "string", default: "2" },
+    threads: { type: "string" },
     strict: { type: "boolean", default: false },
+    only: { type: "string" },
   },
 });
 const N = Number(o.recipients);
 const concurrency = Number(o.concurrency);
-const threads = Number(o.threads);
+// the CLI's default: every core but one
+const threads = o.threads === undefined ? renderThreads(os.availableParallelism()) : Number(o.threads);
 if (!Number.isSafeInteger(N) || N < 1) throw new Error("--recipients must be a whole number");
 
 const LANGS = ["en", "de", "fr", "es", "pt-BR", "it"] as const;
@@ -74,12 +76,14 @@ function startPeer(): Promise<{ child: ChildProcess; port: number; stop: () => P
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
+  let listening = false;
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the SMTP peer exited (${code})`)));
     child.stdout?.on("data", (c: Buffer) => {
       out += c.toString();
       const m = /port (\d+)/.exec(out);
-      if (m) {
+      if (m && !listening) {
+        listening = true;
         child.removeAllListeners("exit");
         resolve({
           child,
@@ -194,6 +198,7 @@ try {
     ["unsigned", false, TARGET_UNSIGNED],
     ["signed", true, TARGET_SIGNED],
   ] as const) {
+    if (o.only && o.only !== label) continue;
     const f = await runOnce(label, signed, analysis, work);
     const q = (p: number) => f.rssMiB[Math.min(f.rssMiB.length - 1, Math.floor(p * f.rssMiB.length))] ?? 0;
     const pass = f.perSecond >= target && f.received === N;

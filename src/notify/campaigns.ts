@@ -155,8 +155,11 @@ export type NewCampaign = {
   audience: Audience;
   filters: AudienceFilter;
   settings: CampaignSettings;
-  /** the recipients, in batches, e.g. from readAnalysisAudience */
-  recipients: AsyncIterable<Recipient[]>;
+  /**
+   * the recipients, in batches (e.g. readAnalysisAudience), or a function that reads them through the
+   * campaign's transaction (readRunAudience): the embedded store has one connection, held by it
+   */
+  recipients: AsyncIterable<Recipient[]> | ((tx: Queryable) => AsyncIterable<Recipient[]>);
 };
 
 const INSERT_BATCH = 1000;
@@ -214,7 +217,8 @@ export async function createCampaign(
       ordinal += pending.length;
       pending = [];
     };
-    for await (const batch of input.recipients) {
+    const source = typeof input.recipients === "function" ? input.recipients(tx) : input.recipients;
+    for await (const batch of source) {
       for (const r of batch) {
         pending.push(r);
         if (pending.length >= INSERT_BATCH) await flush();

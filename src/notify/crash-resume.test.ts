@@ -84,7 +84,7 @@ describe("notify send after SIGKILL", () => {
 
   it("delivers to everyone, with same-Message-ID duplicates bounded by the concurrency", {
     timeout: 300_000,
-  }, async () => {
+  }, async (t) => {
     const analysis = path.join(work, "analysis");
     await import("node:fs/promises").then((fs) => fs.mkdir(analysis));
     await analysisFolder(analysis);

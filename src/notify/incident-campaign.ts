@@ -9,7 +9,7 @@ import { type Campaign, type CampaignSettings, createCampaign, loadCampaign } fr
 import { type AudienceFilter, readRunAudience } from "./load-audience.ts";
 import { dkimOptions, type NoticeFile, noticeSettings } from "./notice-settings.ts";
 import type { Audience } from "./notice-types.ts";
-import { SEND_DEFAULTS, sendCampaign } from "./send-campaign.ts";
+import { renderThreads, SEND_DEFAULTS, sendCampaign } from "./send-campaign.ts";
 import { outboxTransport, smtpTransport } from "./transports.ts";
 
 /**
@@ -77,7 +77,7 @@ export async function createIncidentCampaign(
     audience: input.audience,
     filters,
     settings,
-    recipients: readRunAudience(ctx, run.id, input.audience, filters),
+    recipients: (tx) => readRunAudience({ db: tx, sealer: ctx.sealer }, run.id, input.audience, filters),
   });
 }
 
@@ -131,7 +131,7 @@ export function notifyJobHandler(ctx: Context): JobHandler {
         {
           ...SEND_DEFAULTS,
           domainConcurrency: SEND_DEFAULTS.concurrency,
-          threads: Math.min(2, config.threads),
+          threads: renderThreads(config.threads),
           signal,
           onProgress: (c) => progress({ stage: "sending", done: c.total - c.pending, total: c.total }),
         },

@@ -7,6 +7,7 @@ import { MAX_LINE_BYTES } from "../intake/load-dataset.ts";
 import { ident, literal, openDuckDb, queryRows, type Sql, streamRows } from "../lib/duckdb.ts";
 import { AppError, usageError } from "../lib/errors.ts";
 import { requireId } from "../lib/ids.ts";
+import type { Queryable } from "../store/db.ts";
 import { AUDIENCES, type Audience, type OrgExposure, type Recipient } from "./notice-types.ts";
 
 /**
@@ -349,7 +350,7 @@ function finishAdmin(r: Recipient, orgFilter: Set<string> | null): Recipient | n
 
 const PAGE = 2000;
 
-async function runReadable(q: Context["db"], runId: string): Promise<string> {
+async function runReadable(q: Queryable, runId: string): Promise<string> {
   const id = requireId(runId, "analysis run");
   const r = await q.query<{ status: string; purged_at: Date | null }>(
     "SELECT status, purged_at FROM analysis_runs WHERE id = $1",
@@ -371,7 +372,8 @@ async function runReadable(q: Context["db"], runId: string): Promise<string> {
  * same way. The rows are read a page at a time in `ordinal` order.
  */
 export async function* readRunAudience(
-  ctx: Pick<Context, "db" | "sealer">,
+  // a Queryable, not the store: a campaign reads its recipients inside the transaction that writes them
+  ctx: { db: Queryable; sealer: Context["sealer"] },
   runId: string,
   audience: Audience,
   filter: AudienceFilter = {},
@@ -480,7 +482,7 @@ export async function* readRunAudience(
 
 /** A run's result rows in `ordinal` order, a page at a time (keyset paging, so each page is cheap). */
 async function* runPages<R>(
-  db: Context["db"],
+  db: Queryable,
   table: "affected_people" | "affected_orgs",
   columns: string,
   runId: string,

@@ -21,6 +21,12 @@ import { readOutboxMessage } from "./read-messages.ts";
 import { recordBounce } from "./record-bounces.ts";
 import { sendCampaign } from "./send-campaign.ts";
 import { startSmtpPeer } from "./test-smtp-peer.ts";
+
+async function simpleText(raw: Buffer): Promise<string | undefined> {
+  const { default: PostalMime } = await import("postal-mime");
+  return (await PostalMime.parse(raw)).text;
+}
+
 import { outboxTransport, smtpTransport } from "./transports.ts";
 
 const alice: Actor = { kind: "user", userId: "a", role: "responder", label: "user:alice" };
@@ -204,10 +210,9 @@ for (const [i, make] of backends.entries()) {
       // a message altered in transit no longer verifies
       const first = peer.delivered()[0];
       assert.ok(first);
-      const tampered = Buffer.from(
-        first.raw.toString("latin1").replace("Analytics Co", "Analytics Cx"),
-        "latin1",
-      );
+      const text = first.raw.toString("latin1");
+      const body = text.indexOf("\r\n\r\n") + 4;
+      const tampered = Buffer.from(`${text.slice(0, body)}X${text.slice(body + 1)}`, "latin1");
       const bad = await dkimVerify(tampered, { resolver });
       assert.notEqual(bad.results[0]?.status.result, "pass");
     });
@@ -223,7 +228,7 @@ for (const [i, make] of backends.entries()) {
         stored.raw.toString(),
         new RegExp(`Message-ID: ${stored.messageId.replace(/[.]/g, "\\.")}`, "i"),
       );
-      assert.match(stored.raw.toString(), /Analytics Co/);
+      assert.match((await simpleText(stored.raw)) ?? "", /Analytics Co/);
 
       const dsn = [
         "From: MAILER-DAEMON@mx.example.org",

@@ -60,8 +60,14 @@ export const SEND_DEFAULTS = {
 } as const;
 
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/** Threads that build and sign: every core but one, which the SMTP connections and the ledger need. */
+export function renderThreads(cores: number): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
 const CLAIM_BATCH = 200;
 const RENDER_CHUNK = 25;
+const GATHER_MS = 5;
 
 type Ready = { ordinal: number; to: string; domain: string; raw: Buffer | Error; attempts: number };
 type Result = { ordinal: number; outcome: Outcome; attempts: number };
@@ -278,6 +284,9 @@ async function runSender(
       };
     });
 
+  // taken by a slot and not yet committed
+  let inFlight = 0;
+
   // ---- group commit of outcomes; a failed commit stops the sender, and the rows stay `sending`
   let pendingResults: { result: Result; done: () => void }[] = [];
   let committing: Promise<void> | null = null;
@@ -306,12 +315,23 @@ async function runSender(
       progress();
     }
   };
+  // A commit costs about as much for one row as for twenty, so it waits (at most GATHER_MS) until
+  // every slot holding a message is waiting on it; the slots are idle then anyway.
+  let gatherTimer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (gatherTimer) clearTimeout(gatherTimer);
+    gatherTimer = null;
+    committing ??= commitLoop().finally(() => {
+      committing = null;
+      if (pendingResults.length) flush();
+    });
+  };
   const commit = (result: Result) =>
     new Promise<void>((resolve) => {
       pendingResults.push({ result, done: resolve });
-      committing ??= commitLoop().finally(() => {
-        committing = null;
-      });
+      if (committing) return;
+      if (pendingResults.length >= inFlight) flush();
+      else gatherTimer ??= setTimeout(flush, GATHER_MS);
     });
 
   // ---- rate limit: a single schedule shared by all slots
@@ -325,8 +345,6 @@ async function runSender(
   };
 
   let producing = true;
-  // taken by a slot and not yet committed
-  let inFlight = 0;
   const takeReady = (): Ready | null => {
     const i = ready.findIndex((m) => (inFlightByDomain.get(m.domain) ?? 0) < domainLimit);
     if (i < 0) return null;
@@ -375,12 +393,18 @@ async function runSender(
 
   // ---- producer: claim due rows, render them, hand them to the slots
   const produce = async () => {
+    let cursor = -1;
     try {
       for (;;) {
         if (fatal || stopRequested()) return;
         // keep the ready list short: claimed rows are `sending`, which on a crash only means "owed again"
         while (ready.length >= CLAIM_BATCH && !fatal && !stopRequested()) await changed();
-        const claimed = await claimDue(db, campaign.id, CLAIM_BATCH);
+        let claimed = await claimDue(db, campaign.id, CLAIM_BATCH, cursor);
+        if (!claimed.length && cursor >= 0) {
+          // end of a pass: start again from the top, where retries that fell due are waiting
+          cursor = -1;
+          claimed = await claimDue(db, campaign.id, CLAIM_BATCH, cursor);
+        }
         if (!claimed.length) {
           // wait until everything taken is committed: a 4xx among it is a retry due later
           while ((ready.length || inFlight) && !fatal && !stopRequested()) await changed();
@@ -396,6 +420,7 @@ async function runSender(
           }
           continue;
         }
+        cursor = claimed.at(-1)?.ordinal ?? cursor;
         const jobs: (MessageJob & { attempts: number })[] = claimed.map((row) => ({
           ordinal: row.ordinal,
           messageId: row.message_id,
@@ -457,15 +482,22 @@ async function runSender(
 
 type ClaimedRow = { ordinal: number; message_id: string; recipient: Uint8Array; attempts: number };
 
-async function claimDue(db: Queryable, campaignId: string, limit: number): Promise<ClaimedRow[]> {
+/** Due rows after `after` in ordinal order: a walk along the primary key, never a scan by state. */
+async function claimDue(
+  db: Queryable,
+  campaignId: string,
+  limit: number,
+  after: number,
+): Promise<ClaimedRow[]> {
   const r = await db.query<ClaimedRow>(
     `UPDATE deliveries d SET state = 'sending', sending_at = now(), updated_at = now()
      FROM (SELECT ordinal FROM deliveries
-           WHERE campaign_id = $1 AND state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+           WHERE campaign_id = $1 AND ordinal > $3 AND state = 'queued'
+             AND (next_attempt_at IS NULL OR next_attempt_at <= now())
            ORDER BY ordinal LIMIT $2 FOR UPDATE SKIP LOCKED) due
      WHERE d.campaign_id = $1 AND d.ordinal = due.ordinal
      RETURNING d.ordinal, d.message_id, d.recipient, d.attempts`,
-    [campaignId, limit],
+    [campaignId, limit, after],
   );
   return r.rows.sort((a, b) => a.ordinal - b.ordinal);
 }

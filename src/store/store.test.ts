@@ -32,7 +32,7 @@ for (const [i, make] of backends.entries()) {
       );
       assert.deepEqual(
         versions.rows.map((r) => r.version),
-        [1, 2],
+        [1, 2, 3],
       );
       assert.deepEqual(await migrate(db), [], "nothing left to apply");
       const tables = await db.query<{ table_name: string }>(

@@ -23,7 +23,7 @@ import {
   readOutboxMessage,
 } from "../../notify/read-messages.ts";
 import { recordBounceDir } from "../../notify/record-bounces.ts";
-import { SEND_DEFAULTS, sendCampaign } from "../../notify/send-campaign.ts";
+import { renderThreads, SEND_DEFAULTS, sendCampaign } from "../../notify/send-campaign.ts";
 import { outboxTransport, parseSmtpUrl, smtpTransport, type Transport } from "../../notify/transports.ts";
 import {
   type Command,
@@ -218,7 +218,7 @@ async function send(argv: readonly string[], config: Config): Promise<number> {
       v["retry-delay"] === undefined
         ? SEND_DEFAULTS.retryDelayMs
         : seconds(v["retry-delay"], "--retry-delay"),
-    threads: Math.min(4, config.threads),
+    threads: renderThreads(config.threads),
   };
   const settings = settingsOf({ ...v, analysis, from });
   const filter = filterOf(v);
