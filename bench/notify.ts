@@ -38,8 +38,9 @@ const { values: o } = parseArgs({
 });
 const N = Number(o.recipients);
 const concurrency = Number(o.concurrency);
-// the CLI's default: every core but one
-const threads = o.threads === undefined ? renderThreads(os.availableParallelism()) : Number(o.threads);
+// the CLI's default: every core but one, every core when signing
+const threadsFor = (signed: boolean) =>
+  o.threads === undefined ? renderThreads(os.availableParallelism(), signed) : Number(o.threads);
 if (!Number.isSafeInteger(N) || N < 1) throw new Error("--recipients must be a whole number");
 
 const LANGS = ["en", "de", "fr", "es", "pt-BR", "it"] as const;
@@ -163,7 +164,7 @@ async function runOnce(label: string, signed: boolean, analysis: string, work: s
         rate: null,
         maxAttempts: 5,
         retryDelayMs: 1000,
-        threads,
+        threads: threadsFor(signed),
         onProgress: (c) => process.stderr.write(`\r${label}: ${c.total - c.pending}/${c.total}   `),
         progressMs: 2000,
       },
@@ -191,7 +192,7 @@ try {
     `machine: ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, ${cpu}, Node ${process.version}\n`,
   );
   process.stdout.write(
-    `store: ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite (embedded)"}; recipients ${N}; concurrency ${concurrency}; render threads ${threads}\n`,
+    `store: ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite (embedded)"}; recipients ${N}; concurrency ${concurrency}; render threads ${threadsFor(false)} unsigned, ${threadsFor(true)} signed\n`,
   );
   let ok = true;
   for (const [label, signed, target] of [

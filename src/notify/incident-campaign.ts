@@ -131,7 +131,7 @@ export function notifyJobHandler(ctx: Context): JobHandler {
         {
           ...SEND_DEFAULTS,
           domainConcurrency: SEND_DEFAULTS.concurrency,
-          threads: renderThreads(config.threads),
+          threads: renderThreads(config.threads, dkim !== null),
           signal,
           onProgress: (c) => progress({ stage: "sending", done: c.total - c.pending, total: c.total }),
         },

@@ -61,9 +61,12 @@ export const SEND_DEFAULTS = {
 
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
 
-/** Threads that build and sign: every core but one, which the SMTP connections and the ledger need. */
-export function renderThreads(cores: number): number {
-  return Math.max(1, Math.min(4, cores - 1));
+/**
+ * Threads that build messages: every core but one, which the SMTP connections and the ledger need;
+ * with DKIM, every core, since signing then costs more than everything else put together.
+ */
+export function renderThreads(cores: number, signed: boolean): number {
+  return Math.max(1, Math.min(4, signed ? cores : cores - 1));
 }
 const CLAIM_BATCH = 200;
 const RENDER_CHUNK = 25;

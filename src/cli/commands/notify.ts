@@ -218,7 +218,7 @@ async function send(argv: readonly string[], config: Config): Promise<number> {
       v["retry-delay"] === undefined
         ? SEND_DEFAULTS.retryDelayMs
         : seconds(v["retry-delay"], "--retry-delay"),
-    threads: renderThreads(config.threads),
+    threads: renderThreads(config.threads, dkim !== null),
   };
   const settings = settingsOf({ ...v, analysis, from });
   const filter = filterOf(v);
