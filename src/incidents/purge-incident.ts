@@ -16,7 +16,7 @@ export async function purgeIncidentData(
   actor: Actor,
   id: string,
   reason: "requested" | "retention",
-): Promise<{ datasets: number; people: number; orgs: number }> {
+): Promise<{ datasets: number; people: number; orgs: number; recipients: number }> {
   requireRole(actor, "admin", "purging an incident's data");
   requireId(id, "incident");
   const counts = await ctx.db.transaction(async (tx) => {
@@ -36,6 +36,16 @@ export async function purgeIncidentData(
        SELECT count(*)::int AS n FROM d`,
       [id],
     );
+    // A campaign keeps its settings; its recipients and stored messages are personal data.
+    await tx.query(
+      "DELETE FROM outbox WHERE campaign_id IN (SELECT id FROM campaigns WHERE incident_id = $1)",
+      [id],
+    );
+    const recipients = await tx.query<{ n: number }>(
+      `WITH d AS (DELETE FROM deliveries WHERE campaign_id IN (SELECT id FROM campaigns WHERE incident_id = $1) RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+      [id],
+    );
     // Counts stay; the identity-store rows quoted in the summary's rejected_rows go with the data.
     await tx.query(
       `UPDATE analysis_runs SET purged_at = now(),
@@ -44,7 +54,12 @@ export async function purgeIncidentData(
       [id],
     );
     await tx.query("UPDATE incidents SET purged_at = now(), updated_at = now() WHERE id = $1", [id]);
-    const c = { datasets: ds.rows[0]?.n ?? 0, people: people.rows[0]?.n ?? 0, orgs: orgs.rows[0]?.n ?? 0 };
+    const c = {
+      datasets: ds.rows[0]?.n ?? 0,
+      people: people.rows[0]?.n ?? 0,
+      orgs: orgs.rows[0]?.n ?? 0,
+      recipients: recipients.rows[0]?.n ?? 0,
+    };
     await appendAudit(tx, actor, "incident.purge", `incident:${id}`, { reason, ...c });
     return c;
   });

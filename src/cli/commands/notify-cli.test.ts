@@ -260,92 +260,27 @@ describe("blastradius notify", { timeout: 300_000 }, () => {
   });
 
   it("names the option in usage errors", () => {
+    // a valid send, with one option replaced (or removed, with null) per case
+    const send = (change: Record<string, string | null> = {}, extra: string[] = []) => {
+      const options: Record<string, string | null> = {
+        "--analysis": "x",
+        "--audience": "users",
+        "--campaign": "x",
+        "--from": "a@b.example",
+        ...change,
+      };
+      const args = ["notify", "send"];
+      for (const [flag, value] of Object.entries(options)) if (value !== null) args.push(flag, value);
+      return [...args, ...extra];
+    };
     const cases: [string[], RegExp][] = [
-      [
-        ["notify", "send", "--audience", "users", "--campaign", "x", "--from", "a@b.example"],
-        /missing required option --analysis/,
-      ],
-      [
-        [
-          "notify",
-          "send",
-          "--analysis",
-          "x",
-          "--audience",
-          "everyone",
-          "--campaign",
-          "x",
-          "--from",
-          "a@b.example",
-        ],
-        /--audience/,
-      ],
-      [
-        [
-          "notify",
-          "send",
-          "--analysis",
-          "x",
-          "--audience",
-          "users",
-          "--campaign",
-          "bad id!",
-          "--from",
-          "a@b.example",
-        ],
-        /--campaign/,
-      ],
-      [
-        [
-          "notify",
-          "send",
-          "--analysis",
-          "x",
-          "--audience",
-          "users",
-          "--campaign",
-          "x",
-          "--from",
-          "not-an-address",
-        ],
-        /--from/,
-      ],
-      [
-        [
-          "notify",
-          "send",
-          "--analysis",
-          "x",
-          "--audience",
-          "users",
-          "--campaign",
-          "x",
-          "--from",
-          "a@b.example",
-          "--smtp",
-          "http://x",
-        ],
-        /--smtp/,
-      ],
-      [
-        [
-          "notify",
-          "send",
-          "--analysis",
-          "x",
-          "--audience",
-          "users",
-          "--campaign",
-          "x",
-          "--from",
-          "a@b.example",
-          "--dkim-key",
-          "/nonexistent.pem",
-          "--dkim-selector",
-          "s1",
-        ],
-        /--dkim-key: cannot read/,
-      ],
+      [send({ "--analysis": null }), /missing required option --analysis/],
+      [send({ "--audience": "everyone" }), /--audience/],
+      [send({ "--campaign": "bad id!" }), /--campaign/],
+      [send({ "--from": "not-an-address" }), /--from/],
+      [send({}, ["--smtp", "http://x"]), /--smtp/],
+      [send({}, ["--dkim-key", "/nonexistent.pem", "--dkim-selector", "s1"]), /--dkim-key: cannot read/],
+      [send({}, ["--concurrency", "0"]), /--concurrency/],
       [["notify", "frobnicate"], /unknown subcommand 'frobnicate'/],
     ];
     for (const [args, message] of cases) {
