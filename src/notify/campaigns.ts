@@ -53,10 +53,10 @@ export type CampaignCounts = {
   pending: number;
 };
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const CAMPAIGN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function requireCampaignId(id: string | undefined, flag = "campaign id"): string {
-  if (!id || !ID_PATTERN.test(id)) {
+  if (!id || !CAMPAIGN_ID.test(id)) {
     throw new AppError(
       "USAGE",
       `${flag} must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (got ${JSON.stringify(id ?? "")})`,

@@ -90,6 +90,11 @@ export function loadDkimKey(file: string, flag: string): string {
   return key.export({ type: "pkcs8", format: "pem" }).toString();
 }
 
+/** The bare address of `Name <address>` (or of a bare address). */
+export function addressOf(from: string): string {
+  return (/<([^<>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
+}
+
 /** The domain of an address or `Name <address>`. */
 export function domainOf(address: string): string | null {
   const m = /@([A-Za-z0-9.-]+)>?\s*$/.exec(address.trim());

@@ -385,6 +385,18 @@ export async function* readRunAudience(
   const test = recipientTest(filter);
   const orgFilter = given(filter.orgs) ? new Set(filter.orgs) : null;
   const recipients = new Map<string, Pending>();
+  const pendingFor = (email: string): Pending => {
+    let p = recipients.get(email);
+    if (!p) {
+      p = {
+        recipient: { email, name: null, locale: null, country: null, categories: [], orgs: [] },
+        categories: [],
+        orgIds: new Set(),
+      };
+      recipients.set(email, p);
+    }
+    return p;
+  };
 
   if (audience === "users") {
     for await (const rows of runPages<{ sealed: Uint8Array; country: string | null; categories: string[] }>(
@@ -408,15 +420,7 @@ export async function* readRunAudience(
             `analysis run ${runId} was stored by an older version that did not keep org memberships; start a new analysis to filter users by org`,
           );
         }
-        let p = recipients.get(email);
-        if (!p) {
-          p = {
-            recipient: { email, name: null, locale: null, country: null, categories: [], orgs: [] },
-            categories: [],
-            orgIds: new Set(),
-          };
-          recipients.set(email, p);
-        }
+        const p = pendingFor(email);
         p.recipient.name ??= person.name || null;
         p.recipient.locale ??= person.language || null;
         p.recipient.country ??= row.country?.trim() || null;
@@ -443,15 +447,7 @@ export async function* readRunAudience(
         for (const admin of org.admins) {
           const email = admin.email.trim().toLowerCase();
           if (!email) continue;
-          let p = recipients.get(email);
-          if (!p) {
-            p = {
-              recipient: { email, name: null, locale: null, country: null, categories: [], orgs: [] },
-              categories: [],
-              orgIds: new Set(),
-            };
-            recipients.set(email, p);
-          }
+          const p = pendingFor(email);
           p.recipient.name ??= admin.name || null;
           p.recipient.locale ??= admin.language || null;
           p.recipient.country ??= admin.country || null;

@@ -3,7 +3,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
-import { type DkimOptions, domainOf, loadDkimKey } from "./compose-message.ts";
+import { addressOf, type DkimOptions, domainOf, loadDkimKey } from "./compose-message.ts";
 import type { NoticeSettings } from "./notice-types.ts";
 
 /**
@@ -99,7 +99,7 @@ export function noticeSettings(input: {
 }): NoticeSettings {
   const { notice } = input;
   const fromDomain = domainOf(input.from);
-  const fromAddress = /<([^<>]+)>\s*$/.exec(input.from)?.[1] ?? input.from;
+
   return {
     company: notice.company ?? null,
     vendor: notice.vendor ?? null,
@@ -108,7 +108,7 @@ export function noticeSettings(input: {
     discoveredAt: notice.discovered_at ?? null,
     notExposed: notice.not_exposed ?? defaultNotExposed(input.exposed),
     senderDomains: notice.sender_domains ?? (fromDomain ? [fromDomain] : []),
-    contact: notice.contact ?? fromAddress.trim(),
+    contact: notice.contact ?? addressOf(input.from),
     localeDefault: input.localeDefault ?? notice.locale_default ?? "en",
     templatesDir: input.templatesDir ? path.resolve(input.templatesDir) : null,
   };

@@ -12,7 +12,7 @@ import {
   loadCampaign,
   suppressListed,
 } from "./campaigns.ts";
-import { domainOf } from "./compose-message.ts";
+import { addressOf, domainOf } from "./compose-message.ts";
 import type { Recipient } from "./notice-types.ts";
 import type { MessageJob, MessageSetup } from "./render-message.ts";
 import { createRenderPool } from "./render-pool.ts";
@@ -108,10 +108,7 @@ export async function sendCampaign(
   try {
     await ctx.db.transaction(async (tx) => {
       // rows a dead sender had claimed: owed again, with their own Message-IDs
-      await tx.query(
-        "UPDATE deliveries SET state = 'queued', updated_at = now() WHERE campaign_id = $1 AND state = 'sending'",
-        [campaignId],
-      );
+      await requeueClaimed(tx, campaignId);
       await suppressListed(tx, campaignId);
       await tx.query("UPDATE campaigns SET status = 'sending' WHERE id = $1 AND status <> 'sending'", [
         campaignId,
@@ -145,12 +142,6 @@ export async function sendCampaign(
     await pool.close();
     await lease.release();
   }
-}
-
-/** The bare address of `Name <address>`, for the SMTP envelope. */
-function addressOf(from: string): string {
-  const m = /<([^<>]+)>\s*$/.exec(from);
-  return (m?.[1] ?? from).trim();
 }
 
 type Lease = { holder: string; lost: () => boolean; release: () => Promise<void> };
@@ -467,20 +458,22 @@ async function runSender(
   }
   if (fatal) {
     // what was claimed but not sent is owed again; nothing was lost
-    await db.query(
-      "UPDATE deliveries SET state = 'queued', updated_at = now() WHERE campaign_id = $1 AND state = 'sending'",
-      [campaign.id],
-    );
+    await requeueClaimed(db, campaign.id);
     throw fatal;
   }
   if (stopRequested()) {
-    await db.query(
-      "UPDATE deliveries SET state = 'queued', updated_at = now() WHERE campaign_id = $1 AND state = 'sending'",
-      [campaign.id],
-    );
+    await requeueClaimed(db, campaign.id);
     return true;
   }
   return false;
+}
+
+/** Rows claimed but without an outcome: owed again, with the Message-IDs they already have. */
+async function requeueClaimed(q: Queryable, campaignId: string): Promise<void> {
+  await q.query(
+    "UPDATE deliveries SET state = 'queued', updated_at = now() WHERE campaign_id = $1 AND state = 'sending'",
+    [campaignId],
+  );
 }
 
 type ClaimedRow = { ordinal: number; message_id: string; recipient: Uint8Array; attempts: number };

@@ -9,6 +9,7 @@ import {
   getCampaignStatus,
   requireCampaignId,
 } from "../../notify/campaigns.ts";
+import { addressOf } from "../../notify/compose-message.ts";
 import { type AudienceFilter, parseAudience } from "../../notify/load-audience.ts";
 import {
   dkimOptions,
@@ -155,8 +156,7 @@ function settingsOf(v: {
 
 function requireAddress(value: string | undefined, flag: string): string {
   const v = requireOption(value, flag).trim();
-  const address = /<([^<>]+)>\s*$/.exec(v)?.[1] ?? v;
-  if (!/^[^\s@<>]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(address.trim()) || /[\r\n]/.test(v)) {
+  if (!/^[^\s@<>]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(addressOf(v)) || /[\r\n]/.test(v)) {
     throw usageError(
       `${flag} must be an email address such as security@example.com (got ${JSON.stringify(v)})`,
     );

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Context } from "../../app/context.ts";
 import {
   approveCampaign,
+  CAMPAIGN_ID,
   type Campaign,
   DELIVERY_STATES,
   getCampaignStatus,
@@ -16,7 +17,8 @@ import { actorOf } from "../authenticate.ts";
 import type { App } from "../build-server.ts";
 import { idParam, pageQuery } from "../schemas.ts";
 
-const campaignParam = z.object({ campaignId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) });
+const campaignId = z.string().regex(CAMPAIGN_ID, "1 to 64 letters, digits, '.', '_' or '-'");
+const campaignParam = z.object({ campaignId });
 
 const counts = z.object({
   total: z.number(),
@@ -71,7 +73,7 @@ const address = z
 const list = z.array(z.string().min(1).max(200)).max(100);
 
 const newCampaign = z.object({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "1 to 64 letters, digits, '.', '_' or '-'"),
+  id: campaignId,
   run_id: z.uuid().optional(),
   audience: z.enum(AUDIENCES),
   filters: z
