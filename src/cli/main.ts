@@ -8,6 +8,7 @@ import { demoDataCommand } from "./commands/demo-data.ts";
 import { incidentCommand } from "./commands/incident.ts";
 import { notifyCommand } from "./commands/notify.ts";
 import { obligationsCommand } from "./commands/obligations.ts";
+import { reportCommand } from "./commands/report.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { workerCommand } from "./commands/worker.ts";
@@ -22,6 +23,7 @@ const commands: readonly Command[] = [
   datasetCommand,
   userCommand,
   notifyCommand,
+  reportCommand,
   auditCommand,
 ];
 

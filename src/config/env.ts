@@ -64,6 +64,12 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, "a domain such as example.com")
     .optional(),
+  BLASTRADIUS_DPO_CONTACT: z
+    .string()
+    .trim()
+    .min(3, "a name with contact details, such as 'Data Protection Officer, dpo@example.com'")
+    .max(500, "at most 500 characters")
+    .optional(),
 });
 
 export type Config = Readonly<{
@@ -91,6 +97,8 @@ export type Config = Readonly<{
   dkimKeyFile?: string;
   dkimSelector?: string;
   dkimDomain?: string;
+  /** the DPO or other contact point that regulator report drafts name (GDPR Art. 33(3)(b)) */
+  dpoContact?: string;
 }>;
 
 const UNITS: Record<string, number> = {
@@ -149,5 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dkimKeyFile: c.BLASTRADIUS_DKIM_KEY,
     dkimSelector: c.BLASTRADIUS_DKIM_SELECTOR,
     dkimDomain: c.BLASTRADIUS_DKIM_DOMAIN,
+    dpoContact: c.BLASTRADIUS_DPO_CONTACT,
   });
 }

@@ -6,6 +6,7 @@ import type { Context } from "../app/context.ts";
 import { appendAudit } from "../audit/audit-log.ts";
 import { type Actor, requireRole } from "../auth/roles.ts";
 import { loadIncident } from "../incidents/manage-incidents.ts";
+import { entryText, recordSystemEntry } from "../incidents/record-system-entry.ts";
 import {
   checkMappingDocument,
   defaultMapping,
@@ -120,6 +121,7 @@ export async function uploadDataset(
         bytes: sealed.bytes,
         sha256: sealed.sha256,
       });
+      await recordSystemEntry(tx, incidentId, entryText.datasetReceived(fileName, sealed.bytes));
       return toDataset(r.rows[0] as Row);
     });
   } catch (error) {

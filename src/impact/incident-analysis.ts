@@ -5,17 +5,21 @@ import { appendAudit } from "../audit/audit-log.ts";
 import { type Actor, requireRole, systemActor } from "../auth/roles.ts";
 import { datasetSuffix, datasetsOf, mergeDatasetMappings } from "../datasets/manage-datasets.ts";
 import { decisionsOf, loadIncident } from "../incidents/manage-incidents.ts";
+import { entryText, recordSystemEntry } from "../incidents/record-system-entry.ts";
 import type { JobProgress } from "../jobs/queue.ts";
 import { enqueue } from "../jobs/queue.ts";
-import type { JobHandler } from "../jobs/run-worker.ts";
+import type { JobContext, JobHandler } from "../jobs/run-worker.ts";
 import { literal, openDuckDb, streamRows } from "../lib/duckdb.ts";
 import { AppError } from "../lib/errors.ts";
 import { requireId } from "../lib/ids.ts";
 import { unsealToFile } from "../lib/seal.ts";
-import type { ObligationDecision } from "../obligations/decide-obligations.ts";
+import { attachFilings, type ObligationWithFiling } from "../obligations/file-notice.ts";
 import { exposureFromSummary, obligationsForIncident } from "../obligations/obligations-for-incident.ts";
 import type { Queryable, Row } from "../store/db.ts";
 import { analyzeIncident, type Summary } from "./analyze-incident.ts";
+import { countFiltered, type PeopleFilter, peopleFilter, type ResultFilter } from "./people-filter.ts";
+import { personEmailHash, personUserIdHash } from "./person-hashes.ts";
+import { storeQuarantine } from "./store-quarantine.ts";
 
 export const ANALYSIS_JOB = "analysis";
 
@@ -84,7 +88,7 @@ function toRun(r: RunRow): AnalysisRun {
   };
 }
 
-async function loadRun(q: Queryable, incidentId: string, runId: string): Promise<AnalysisRun> {
+export async function loadRun(q: Queryable, incidentId: string, runId: string): Promise<AnalysisRun> {
   const r = await q.query<RunRow>(`${RUN_SELECT} WHERE r.id = $1 AND r.incident_id = $2`, [
     requireId(runId, "analysis run"),
     requireId(incidentId, "incident"),
@@ -151,7 +155,7 @@ export async function getRun(
   return loadRun(ctx.db, incidentId, runId);
 }
 
-async function succeededRun(
+export async function succeededRun(
   q: Queryable,
   incidentId: string,
   runId: string,
@@ -183,13 +187,16 @@ export async function getRunSummary(
   return { ...summary, identities: { ...summary.identities, rejected_rows: [] } };
 }
 
-/** What each law requires, from this run's exposure and the incident's clocks and answers as they are now. */
+/**
+ * What each law requires, from this run's exposure and the incident's clocks and answers as they are
+ * now; a notice already filed carries `filed` (see file-notice.ts).
+ */
 export async function getRunObligations(
   ctx: Pick<Context, "db">,
   actor: Actor,
   incidentId: string,
   runId: string,
-): Promise<ObligationDecision[]> {
+): Promise<ObligationWithFiling[]> {
   requireRole(actor, "viewer", "reading obligations");
   const { summary } = await succeededRun(ctx.db, incidentId, runId);
   const incident = await loadIncident(ctx.db, incidentId);
@@ -205,12 +212,13 @@ export async function getRunObligations(
       };
     }
   }
-  return obligationsForIncident({
+  const obligations = await obligationsForIncident({
     exposure: exposureFromSummary(summary, `analysis run ${runId}`),
     clocks: incident.clocks,
     controllerCountry: incident.controller_country ?? undefined,
     answers,
   });
+  return attachFilings(ctx.db, incidentId, obligations);
 }
 
 export type AffectedPerson = {
@@ -277,7 +285,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pi
 
 export type Page<T> = { items: T[]; total: number; offset: number; limit: number };
 
-function pageBounds(offset = 0, limit = 100): { offset: number; limit: number } {
+export function pageBounds(offset = 0, limit = 100): { offset: number; limit: number } {
   if (!Number.isInteger(offset) || offset < 0)
     throw new AppError("BAD_INPUT", "offset: a whole number, 0 or more");
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
@@ -291,7 +299,10 @@ type ResultTable = {
   total: (s: Summary) => number;
 };
 
-/** One page of a run's sealed results, opened, and the read audited in the same transaction. */
+/**
+ * One page of a run's sealed results, opened, and the read audited in the same transaction. With a
+ * filter (see people-filter.ts) the page and its total are of the rows it keeps.
+ */
 async function readResultPage<R extends Row, T>(
   ctx: Pick<Context, "db" | "sealer">,
   actor: Actor,
@@ -299,23 +310,42 @@ async function readResultPage<R extends Row, T>(
   page: { offset?: number; limit?: number },
   from: ResultTable,
   open: (row: R, sealed: unknown) => T,
+  filterOf: (summary: Summary) => ResultFilter | null = () => null,
 ): Promise<Page<T>> {
   const { offset, limit } = pageBounds(page.offset, page.limit);
   return ctx.db.transaction(async (tx) => {
     const { summary } = await succeededRun(tx, ids.incidentId, ids.runId, true);
-    const r = await tx.query<R & { sealed: Uint8Array }>(
-      `SELECT sealed, ${from.columns} FROM ${from.table}
-       WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
-      [ids.runId, offset, limit],
-    );
-    const items = r.rows.map((row) => open(row, JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed)))));
+    const filter = filterOf(summary);
+    let rows: (R & { sealed: Uint8Array })[] = [];
+    let total = from.total(summary);
+    if (!filter) {
+      // Ordinals run from 0 without gaps, so an offset is a position in the page index.
+      const r = await tx.query<R & { sealed: Uint8Array }>(
+        `SELECT sealed, ${from.columns} FROM ${from.table}
+         WHERE run_id = $1 AND ordinal >= $2 ORDER BY ordinal LIMIT $3`,
+        [ids.runId, offset, limit],
+      );
+      rows = r.rows;
+    } else if (filter.none) {
+      total = 0;
+    } else {
+      const r = await tx.query<R & { sealed: Uint8Array }>(
+        `SELECT sealed, ${from.columns} FROM ${from.table}
+         WHERE run_id = $1 AND ${filter.where(4)} ORDER BY ordinal LIMIT $2 OFFSET $3`,
+        [ids.runId, limit, offset, ...filter.params],
+      );
+      rows = r.rows;
+      total = filter.total ?? (await countFiltered(tx, from.table, ids.runId, filter));
+    }
+    const items = rows.map((row) => open(row, JSON.parse(ctx.sealer.openText(Buffer.from(row.sealed)))));
     const what = from.table === "affected_people" ? "people" : "orgs";
     await appendAudit(tx, actor, `results.${what}.read`, `incident:${ids.incidentId}`, {
       run: ids.runId,
       offset,
       count: items.length,
+      ...(filter ? { filter: filter.audit } : {}),
     });
-    return { items, total: from.total(summary), offset, limit };
+    return { items, total, offset, limit };
   });
 }
 
@@ -325,7 +355,7 @@ export async function readAffectedPeople(
   actor: Actor,
   incidentId: string,
   runId: string,
-  page: { offset?: number; limit?: number } = {},
+  page: { offset?: number; limit?: number } & PeopleFilter = {},
 ): Promise<Page<AffectedPerson>> {
   requireRole(actor, "analyst", "reading affected people");
   return readResultPage<
@@ -355,6 +385,7 @@ export async function readAffectedPeople(
       matched_by: row.matched_by,
       records: Number(row.records),
     }),
+    (summary) => peopleFilter(ctx.sealer, summary, page),
   );
 }
 
@@ -394,7 +425,7 @@ const BATCH = 2000;
  * any point leaves either no results or all of them, and a retried job writes them once.
  */
 export function analysisJobHandler(ctx: Context): JobHandler {
-  return async ({ job, progress, finish }) => {
+  const attempt: JobHandler = async ({ job, progress, finish }) => {
     const runId = (job.payload as { run_id?: string }).run_id;
     if (!runId) throw new AppError("BAD_INPUT", `job ${job.id}: no run_id`);
     const run = await ctx.db.query<{ incident_id: string; dataset_ids: string[]; status: string }>(
@@ -451,6 +482,14 @@ export function analysisJobHandler(ctx: Context): JobHandler {
         await tx.query("DELETE FROM affected_people WHERE run_id = $1", [runId]);
         await tx.query("DELETE FROM affected_orgs WHERE run_id = $1", [runId]);
         await storeResults(ctx, tx, runId, outDir);
+        // The quarantine file names the temp copies; readers see the uploaded names.
+        await storeQuarantine(
+          ctx,
+          tx,
+          runId,
+          outDir,
+          new Map(files.map((f, i) => [f, datasets[i]?.file_name ?? ""])),
+        );
         await tx.query(
           "UPDATE analysis_runs SET status = 'succeeded', summary = $2, finished_at = now(), error = NULL WHERE id = $1",
           [runId, JSON.stringify(summary)],
@@ -466,12 +505,49 @@ export function analysisJobHandler(ctx: Context): JobHandler {
           affected_people: summary.affected_people,
           affected_orgs: summary.affected_orgs,
         });
+        await recordSystemEntry(
+          tx,
+          row.incident_id,
+          entryText.analysisDone(summary.affected_people, summary.affected_orgs),
+        );
         return { affected_people: summary.affected_people, affected_orgs: summary.affected_orgs };
       });
     } finally {
       await rm(work, { recursive: true, force: true });
     }
   };
+  return async (jobContext) => {
+    try {
+      await attempt(jobContext);
+    } catch (error) {
+      await noteFailedAnalysis(ctx, jobContext, error);
+      throw error;
+    }
+  };
+}
+
+/**
+ * The last attempt's failure goes on the incident's timeline (the run fails with it). Not the error
+ * itself: it may quote a dataset, and the timeline is for every viewer; the run keeps the error for
+ * analysts. A shutdown or a lost lease is no failure: the job goes back to the queue.
+ */
+async function noteFailedAnalysis(ctx: Context, { job, signal }: JobContext, error: unknown): Promise<void> {
+  if (job.attempts < job.maxAttempts || signal.aborted) return;
+  if (error instanceof AppError && error.code === "CONFLICT" && /taken over/.test(error.message)) return;
+  const runId = (job.payload as { run_id?: string }).run_id;
+  if (!runId) return;
+  try {
+    await ctx.db.transaction(async (tx) => {
+      const r = await tx.query<{ incident_id: string }>(
+        "SELECT incident_id FROM analysis_runs WHERE id = $1 AND status <> 'succeeded'",
+        [runId],
+      );
+      const incidentId = r.rows[0]?.incident_id;
+      if (incidentId) await recordSystemEntry(tx, incidentId, entryText.analysisFailed(runId, job.attempts));
+    });
+  } catch {
+    // The entry is a courtesy: the job's own failure is what must be recorded, and the worker does.
+  }
 }
 
 async function storeResults(
@@ -497,9 +573,11 @@ async function storeResults(
       org_ids: string | null;
     }>(duck.sql, `SELECT * FROM read_parquet(${people}) ORDER BY person_key`, BATCH)) {
       await tx.query(
-        `INSERT INTO affected_people (run_id, person_key_hash, sealed, country, categories, matched_by, records, ordinal)
-         SELECT $1, k, decode(s, 'base64'), c, string_to_array(nullif(cat, ''), ';'), m, r, o
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[]) AS t(k, s, c, cat, m, r, o)`,
+        `INSERT INTO affected_people (run_id, person_key_hash, sealed, country, categories, matched_by, records, ordinal,
+           email_hash, user_id_hash)
+         SELECT $1, k, decode(s, 'base64'), c, string_to_array(nullif(cat, ''), ';'), m, r, o, eh, uh
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::int[], $9::text[], $10::text[])
+           AS t(k, s, c, cat, m, r, o, eh, uh)`,
         [
           runId,
           rows.map((p) => ctx.sealer.keyedHash(p.person_key)),
@@ -522,6 +600,9 @@ async function storeResults(
           rows.map((p) => p.matched_by),
           rows.map((p) => String(p.records)),
           rows.map((_, i) => offset + i),
+          // Lookups by email or user id without either being stored in the clear.
+          rows.map((p) => (p.email?.trim() ? personEmailHash(ctx.sealer, p.email) : null)),
+          rows.map((p) => (p.user_id ? personUserIdHash(ctx.sealer, p.user_id) : null)),
         ],
       );
       offset += rows.length;

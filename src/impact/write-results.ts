@@ -12,6 +12,11 @@ export function safeCellSql(expr: string): string {
   return `CASE WHEN regexp_matches(${expr}, '^[=+\\-@\\t\\r]') THEN '''' || ${expr} ELSE ${expr} END`;
 }
 
+/** The same neutraliser for a cell written from JavaScript (the workspace's CSV downloads). */
+export function safeCell<T>(value: T): T | string {
+  return typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 function categoriesSql(bits: CategoryBits): string {
   // Bits are assigned in sorted category order, so this lists them sorted.
   const parts = [...bits].map(

@@ -5,6 +5,7 @@ import { AppError, badInput } from "../lib/errors.ts";
 import { requireId } from "../lib/ids.ts";
 import { CLOCKS, type ClockName } from "../obligations/rule-schema.ts";
 import type { Queryable } from "../store/db.ts";
+import { SYSTEM_KIND } from "./record-system-entry.ts";
 
 export const INCIDENT_STATUSES = ["open", "assessing", "notifying", "monitoring", "closed"] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -290,6 +291,8 @@ export async function addTimelineEntry(
   const kind = input.kind?.trim() || "note";
   if (!/^[a-z][a-z0-9_]{0,39}$/.test(kind))
     throw badInput("kind: a short lower-case word such as note or call");
+  // Entries of kind system are the system's own record (uploads, analyses, sends, filings).
+  if (kind === SYSTEM_KIND) throw badInput("kind: system is kept for the entries the system writes");
   const at = input.at ? parseInstant(input.at, "at") : new Date();
   return ctx.db.transaction(async (tx) => {
     await loadIncident(tx, id);

@@ -9,6 +9,7 @@ import { loadConfig } from "../config/env.ts";
 import { uploadDataset } from "../datasets/manage-datasets.ts";
 import { createSealer } from "../lib/seal.ts";
 import { jsonl } from "../lib/test-fixtures.ts";
+import { getFilingEvidence, listFilings, recordFiling } from "../obligations/file-notice.ts";
 import type { Db } from "../store/db.ts";
 import { type Backend, backends } from "../store/test-backends.ts";
 import { createIncident, updateIncident } from "./manage-incidents.ts";
@@ -42,6 +43,29 @@ for (const [i, make] of backends.entries()) {
           content: Readable.from([jsonl({ event: "x", properties: { $email: "p@x.example" } })]),
         });
       }
+      // A run's quarantined rows quote the dataset: they go with the rest of its personal data.
+      for (const inc of [old, recent]) {
+        const run = await db.query<{ id: string }>(
+          "INSERT INTO analysis_runs (incident_id, status) VALUES ($1, 'succeeded') RETURNING id",
+          [inc.id],
+        );
+        await db.query(
+          `INSERT INTO quarantined_rows (run_id, ordinal, file, line, reason, sealed)
+           VALUES ($1, 0, 'e.jsonl', 1, 'not valid JSON', $2)`,
+          [run.rows[0]?.id, ctx.sealer.seal("{broken")],
+        );
+      }
+      // A filing's evidence may name people: it goes, the filing stays as the record.
+      const filings = new Map<string, string>();
+      for (const inc of [old, recent]) {
+        const f = await recordFiling(ctx, systemActor, inc.id, {
+          regime: "eu-gdpr",
+          audience: "regulator",
+          reference: "DPA-1",
+          evidence: { name: "receipt.pdf", content: Buffer.from("receipt naming p@x.example") },
+        });
+        filings.set(inc.id, f.id);
+      }
       await updateIncident(ctx, systemActor, old.id, { status: "closed" });
       await updateIncident(ctx, systemActor, recent.id, { status: "closed" });
       await db.query("UPDATE incidents SET closed_at = now() - interval '31 days' WHERE id = $1", [old.id]);
@@ -63,13 +87,34 @@ for (const [i, make] of backends.entries()) {
         "SELECT incident_id, status FROM datasets",
       );
       assert.equal(ds.rows.find((d) => d.incident_id === old.id)?.status, "purged");
-      const audit = await db.query<{ actor: string; detail: { reason: string; datasets: number } }>(
-        "SELECT actor, detail FROM audit_events WHERE action = 'incident.purge' AND subject = $1",
-        [`incident:${old.id}`],
+      const quarantined = await db.query<{ incident_id: string; n: number }>(
+        `SELECT r.incident_id, count(q.run_id)::int AS n FROM analysis_runs r
+         LEFT JOIN quarantined_rows q ON q.run_id = r.id GROUP BY r.incident_id`,
       );
+      assert.equal(quarantined.rows.find((r) => r.incident_id === old.id)?.n, 0);
+      assert.equal(quarantined.rows.find((r) => r.incident_id === recent.id)?.n, 1);
+      const [oldFiling] = await listFilings(ctx, systemActor, old.id);
+      assert.equal(oldFiling?.id, filings.get(old.id));
       assert.deepEqual(
-        audit.rows.map((r) => [r.actor, r.detail.reason, r.detail.datasets]),
-        [["system", "retention", 1]],
+        [oldFiling?.reference, oldFiling?.evidence?.name, oldFiling?.evidence?.available],
+        ["DPA-1", "receipt.pdf", false],
+        "the filing and its evidence's name and hash stay; the file goes",
+      );
+      await assert.rejects(
+        getFilingEvidence(ctx, systemActor, old.id, filings.get(old.id) ?? ""),
+        /evidence was purged/,
+      );
+      const kept = await getFilingEvidence(ctx, systemActor, recent.id, filings.get(recent.id) ?? "");
+      assert.equal(kept.content.toString(), "receipt naming p@x.example");
+      const audit = await db.query<{
+        actor: string;
+        detail: { reason: string; datasets: number; evidence: number };
+      }>("SELECT actor, detail FROM audit_events WHERE action = 'incident.purge' AND subject = $1", [
+        `incident:${old.id}`,
+      ]);
+      assert.deepEqual(
+        audit.rows.map((r) => [r.actor, r.detail.reason, r.detail.datasets, r.detail.evidence]),
+        [["system", "retention", 1, 1]],
       );
       const inc = await db.query<{ purged_at: Date | null }>(
         "SELECT purged_at FROM incidents WHERE id = $1",

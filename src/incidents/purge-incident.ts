@@ -7,16 +7,17 @@ import { requireId } from "../lib/ids.ts";
 import { loadIncident } from "./manage-incidents.ts";
 
 /**
- * Removes an incident's personal data: the sealed dataset files and the affected people and orgs of
- * its runs. What remains is the record of the response (clocks, timeline, decisions, counts,
- * hashes of the files) and the audit event saying when and why the data went.
+ * Removes an incident's personal data: the sealed dataset files and the affected people, orgs and
+ * quarantined rows of its runs, and the evidence files of its filings. What remains is the record
+ * of the response (clocks, timeline, decisions, counts, filings, hashes of the files) and the audit
+ * event saying when and why the data went.
  */
 export async function purgeIncidentData(
   ctx: Pick<Context, "db" | "config">,
   actor: Actor,
   id: string,
   reason: "requested" | "retention",
-): Promise<{ datasets: number; people: number; orgs: number; recipients: number }> {
+): Promise<{ datasets: number; people: number; orgs: number; recipients: number; evidence: number }> {
   requireRole(actor, "admin", "purging an incident's data");
   requireId(id, "incident");
   const counts = await ctx.db.transaction(async (tx) => {
@@ -36,6 +37,11 @@ export async function purgeIncidentData(
        SELECT count(*)::int AS n FROM d`,
       [id],
     );
+    // Quarantined rows quote the dataset (sealed, but personal data all the same).
+    await tx.query(
+      "DELETE FROM quarantined_rows WHERE run_id IN (SELECT id FROM analysis_runs WHERE incident_id = $1)",
+      [id],
+    );
     // A campaign keeps its settings; its recipients and stored messages are personal data.
     await tx.query(
       "DELETE FROM outbox WHERE campaign_id IN (SELECT id FROM campaigns WHERE incident_id = $1)",
@@ -44,6 +50,12 @@ export async function purgeIncidentData(
     const recipients = await tx.query<{ n: number }>(
       `WITH d AS (DELETE FROM deliveries WHERE campaign_id IN (SELECT id FROM campaigns WHERE incident_id = $1) RETURNING 1)
        SELECT count(*)::int AS n FROM d`,
+      [id],
+    );
+    // A filing stays as the record that the notice was given; its evidence file may name people.
+    const evidence = await tx.query<{ n: number }>(
+      `WITH e AS (UPDATE filings SET evidence_sealed = NULL WHERE incident_id = $1 AND evidence_sealed IS NOT NULL RETURNING 1)
+       SELECT count(*)::int AS n FROM e`,
       [id],
     );
     // Counts stay; the identity-store rows quoted in the summary's rejected_rows go with the data.
@@ -59,6 +71,7 @@ export async function purgeIncidentData(
       people: people.rows[0]?.n ?? 0,
       orgs: orgs.rows[0]?.n ?? 0,
       recipients: recipients.rows[0]?.n ?? 0,
+      evidence: evidence.rows[0]?.n ?? 0,
     };
     await appendAudit(tx, actor, "incident.purge", `incident:${id}`, { reason, ...c });
     return c;

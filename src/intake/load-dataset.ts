@@ -79,7 +79,7 @@ function fieldColumns(
   };
 }
 
-function objectPath(kind: RecordKind): string {
+export function objectPath(kind: RecordKind): string {
   return kind === "event" ? "/properties" : kind === "profile" ? "/$properties" : "";
 }
 
@@ -317,7 +317,7 @@ FROM (
   return { unmapped, gapTable };
 }
 
-function linesSource(path: string, gzip: boolean, rejectTable: string | null): string {
+export function linesSource(path: string, gzip: boolean, rejectTable: string | null): string {
   const rejects = rejectTable
     ? `store_rejects = true, rejects_table = ${literal(rejectTable)}, rejects_scan = ${literal(`${rejectTable}_scan`)}`
     : "ignore_errors = true";
@@ -331,7 +331,7 @@ function linesSource(path: string, gzip: boolean, rejectTable: string | null): s
  * header is the one line whose shape we can trust; DuckDB's sniffer, which votes over data rows,
  * picks a wrong delimiter when many rows are malformed.
  */
-async function guessDelimiter(path: string): Promise<string> {
+export async function guessDelimiter(path: string): Promise<string> {
   const { head } = await readHead(path);
   const firstLine = head.toString("utf8").split("\n", 1)[0] ?? "";
   const counts = new Map<string, number>();
@@ -349,7 +349,7 @@ async function guessDelimiter(path: string): Promise<string> {
   return best;
 }
 
-async function readCsvHeader(path: string, delimiter: string, quote: string): Promise<string[]> {
+export async function readCsvHeader(path: string, delimiter: string, quote: string): Promise<string[]> {
   const { head } = await readHead(path);
   let text = head.toString("utf8");
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

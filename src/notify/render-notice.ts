@@ -272,6 +272,13 @@ function lookup(labels: Labels, key: string, parents: boolean): string | undefin
   }
 }
 
+/** The data categories (fideslang keys, `user` and below) that the shipped English labels name. */
+export function labelledCategories(): string[] {
+  return [...labelsOf(null, FALLBACK_LOCALE).labels.keys()].filter(
+    (k) => k === "user" || k.startsWith("user."),
+  );
+}
+
 /**
  * A data category's name in a locale: the key, else its nearest parent (`user.contact.phone_number`
  * → `user.contact` → `user`), in that locale, then in English, else the key itself.

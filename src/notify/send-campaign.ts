@@ -3,6 +3,7 @@ import os from "node:os";
 import type { Context } from "../app/context.ts";
 import { appendAudit } from "../audit/audit-log.ts";
 import { type Actor, requireRole } from "../auth/roles.ts";
+import { entryText, recordSystemEntry } from "../incidents/record-system-entry.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Queryable } from "../store/db.ts";
 import {
@@ -122,9 +123,22 @@ export async function sendCampaign(
     const counts = await campaignCounts(ctx.db, campaignId);
     await ctx.db.transaction(async (tx) => {
       if (counts.pending === 0) {
-        await tx.query("UPDATE campaigns SET status = 'done', finished_at = now() WHERE id = $1", [
-          campaignId,
-        ]);
+        // The incident's timeline hears of a campaign once: when it first finishes (a send run
+        // again later finds it finished before).
+        const finished = await tx.query<{ first: boolean; incident_id: string | null }>(
+          `UPDATE campaigns c SET status = 'done', finished_at = now()
+           FROM (SELECT id, finished_at IS NULL AS first FROM campaigns WHERE id = $1 FOR UPDATE) old
+           WHERE c.id = old.id RETURNING old.first, c.incident_id::text AS incident_id`,
+          [campaignId],
+        );
+        const incidentId = finished.rows[0]?.first ? finished.rows[0].incident_id : null;
+        if (incidentId) {
+          await recordSystemEntry(
+            tx,
+            incidentId,
+            entryText.campaignFinished(campaignId, campaign.audience, counts),
+          );
+        }
       }
       await appendAudit(
         tx,

@@ -27,8 +27,11 @@ import { analysisRoutes } from "./routes/analysis-routes.ts";
 import { auditRoutes } from "./routes/audit-routes.ts";
 import { campaignRoutes } from "./routes/campaign-routes.ts";
 import { datasetRoutes } from "./routes/dataset-routes.ts";
+import { filingRoutes } from "./routes/filing-routes.ts";
 import { incidentRoutes } from "./routes/incident-routes.ts";
+import { reportRoutes } from "./routes/report-routes.ts";
 import { vendorRoutes } from "./routes/vendor-routes.ts";
+import { DEFAULT_WEB_ROOT, registerWebUi } from "./web-ui.ts";
 
 export type ServerOptions = {
   /** the one-time code that lets the first admin be created; null once an account exists */
@@ -37,6 +40,8 @@ export type ServerOptions = {
   /** requests per minute per client on sign-in, bootstrap and token routes */
   authRateLimit?: number;
   log?: (line: string) => void;
+  /** the built web UI (default: web/dist) */
+  webRoot?: string;
 };
 
 export type RouteInfo = { method: string; url: string; role: Role | "public" };
@@ -129,8 +134,9 @@ export async function buildServer(
   });
   app.addHook("onRequest", authenticate(ctx));
   app.addHook("onSend", async (_request, reply) => {
-    // Responses carry personal data: never keep them in a cache along the way.
-    reply.header("cache-control", "no-store");
+    // Responses carry personal data: never keep them in a cache along the way. (The UI's hashed
+    // assets say otherwise for themselves.)
+    if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -169,11 +175,13 @@ export async function buildServer(
       .status(500)
       .send({ error: { code: "INTERNAL", message: "internal error; see the server log" } });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  const serveWebUi = await registerWebUi(app, options.webRoot ?? DEFAULT_WEB_ROOT);
+  app.setNotFoundHandler((request, reply) => {
+    if (serveWebUi(request, reply)) return reply;
+    return reply.status(404).send({
       error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` },
-    }),
-  );
+    });
+  });
 
   const rate = { max: options.authRateLimit ?? 10, timeWindow: "1 minute" };
   await app.register(
@@ -184,6 +192,8 @@ export async function buildServer(
       await datasetRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await analysisRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await campaignRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await filingRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await reportRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await auditRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       api.get("/openapi.json", { config: { role: "public" }, schema: { hide: true } }, async () =>
         app.swagger(),

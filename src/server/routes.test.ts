@@ -15,6 +15,7 @@ import { approveCampaign, listDeliveries } from "../notify/campaigns.ts";
 import { createIncidentCampaign } from "../notify/incident-campaign.ts";
 import { sendCampaign } from "../notify/send-campaign.ts";
 import { outboxTransport } from "../notify/transports.ts";
+import { recordFiling } from "../obligations/file-notice.ts";
 import { createVendor } from "../vendors/manage-vendors.ts";
 import { jobHandlers } from "./serve.ts";
 import { type Session, startTestServer, type TestServer } from "./test-server.ts";
@@ -202,6 +203,10 @@ const samples: Record<string, Sample> = {
   "GET /api/v1/incidents/:id/datasets/:datasetId": async () => ({
     path: `/incidents/${incidentId}/datasets/${datasetId}`,
   }),
+  "GET /api/v1/incidents/:id/datasets/:datasetId/fields": async () => ({
+    path: `/incidents/${incidentId}/datasets/${datasetId}/fields`,
+  }),
+  "GET /api/v1/categories": async () => ({ path: "/categories" }),
   "PUT /api/v1/incidents/:id/datasets/:datasetId/mapping": async () => {
     const incident = await newIncident();
     return {
@@ -229,7 +234,13 @@ const samples: Record<string, Sample> = {
     path: `/incidents/${incidentId}/analyses/${runId}/obligations`,
   }),
   "GET /api/v1/incidents/:id/analyses/:runId/people": async () => ({
-    path: `/incidents/${incidentId}/analyses/${runId}/people?limit=5`,
+    path: `/incidents/${incidentId}/analyses/${runId}/people?limit=5&category=user.contact`,
+  }),
+  "GET /api/v1/incidents/:id/analyses/:runId/quarantine": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}/quarantine?limit=5`,
+  }),
+  "GET /api/v1/incidents/:id/analyses/:runId/files/:name": async () => ({
+    path: `/incidents/${incidentId}/analyses/${runId}/files/people.csv`,
   }),
   "GET /api/v1/incidents/:id/analyses/:runId/orgs": async () => ({
     path: `/incidents/${incidentId}/analyses/${runId}/orgs?offset=1&limit=5`,
@@ -259,6 +270,37 @@ const samples: Record<string, Sample> = {
   }),
   "GET /api/v1/campaigns/:campaignId/outbox": async () => ({
     path: `/campaigns/${campaignId}/outbox?email=${encodeURIComponent(recipientEmail)}`,
+  }),
+  "GET /api/v1/incidents/:id/filings": async () => ({ path: `/incidents/${incidentId}/filings` }),
+  "POST /api/v1/incidents/:id/filings": async () => ({
+    path: `/incidents/${incidentId}/filings`,
+    body: {
+      regime: "eu-gdpr",
+      audience: "regulator",
+      filed_at: "2025-11-27T10:00:00Z",
+      reference: "DPA-1",
+      evidence: { name: "receipt.txt", content_base64: Buffer.from("receipt").toString("base64") },
+    },
+  }),
+  "GET /api/v1/incidents/:id/filings/:filingId/evidence": async () => {
+    const filing = await recordFiling(server.ctx, systemActor, incidentId, {
+      regime: "eu-gdpr",
+      audience: "individuals",
+      evidence: { name: "notice.eml", content: Buffer.from("the notice") },
+    });
+    return { path: `/incidents/${incidentId}/filings/${filing.id}/evidence` };
+  },
+  "GET /api/v1/incidents/:id/reports/regulator.md": async () => ({
+    path: `/incidents/${incidentId}/reports/regulator.md`,
+  }),
+  "GET /api/v1/incidents/:id/reports/regulator.pdf": async () => ({
+    path: `/incidents/${incidentId}/reports/regulator.pdf`,
+  }),
+  "GET /api/v1/incidents/:id/reports/incident.md": async () => ({
+    path: `/incidents/${incidentId}/reports/incident.md`,
+  }),
+  "GET /api/v1/incidents/:id/reports/incident.pdf": async () => ({
+    path: `/incidents/${incidentId}/reports/incident.pdf`,
   }),
   "POST /api/v1/bounces": async () => ({ path: "/bounces", raw: { type: "message/rfc822", data: bounce() } }),
   "GET /api/v1/audit": async () => ({ path: "/audit?limit=10" }),
@@ -444,6 +486,64 @@ describe("the API's access control", { timeout: 180_000 }, () => {
       [email],
     );
     assert.equal(raw.rows[0]?.n, 0);
+  });
+
+  it("serves result files as attachments, filtered people pages, quarantined rows and dataset fields", async () => {
+    const s = sessions.get("analyst") as Session;
+    const run = `/api/v1/incidents/${incidentId}/analyses/${runId}`;
+    const get = (route: string) => fetch(`${server.url}${route}`, { headers: { cookie: s.cookie } });
+
+    const csv = await get(`${run}/files/people.csv`);
+    assert.equal(csv.status, 200);
+    assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
+    assert.equal(csv.headers.get("content-disposition"), `attachment; filename="run-${runId}-people.csv"`);
+    assert.equal(csv.headers.get("cache-control"), "no-store");
+    const lines = (await csv.text()).trimEnd().split("\n");
+    assert.equal(
+      lines[0],
+      "person_key,user_id,email,name,country,language,categories,matched_by,records,org_ids",
+    );
+    const all = (await (await get(`${run}/people?limit=1000`)).json()) as {
+      items: { email: string | null; country: string | null; categories: string[] }[];
+      total: number;
+    };
+    assert.equal(lines.length - 1, all.total);
+
+    const unknown = await get(`${run}/files/secrets.txt`);
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /people\.csv/);
+
+    const country = all.items.find((p) => p.country)?.country as string;
+    const filtered = (await (await get(`${run}/people?country=${country.toLowerCase()}&limit=2`)).json()) as {
+      items: { country: string }[];
+      total: number;
+    };
+    assert.equal(filtered.total, all.items.filter((p) => p.country === country).length);
+    assert.ok(filtered.items.length > 0 && filtered.items.every((p) => p.country === country));
+    const email = all.items.find((p) => p.email)?.email as string;
+    const one = (await (await get(`${run}/people?q=${encodeURIComponent(email.toUpperCase())}`)).json()) as {
+      items: { email: string }[];
+      total: number;
+    };
+    assert.ok(one.total >= 1 && one.items.every((p) => p.email.toLowerCase() === email.toLowerCase()));
+    assert.equal((await get(`${run}/people?country=Germany`)).status, 400);
+
+    const quarantine = (await (await get(`${run}/quarantine?limit=2`)).json()) as {
+      items: { file: string; reason: string }[];
+      total: number;
+    };
+    const summary = (await (await get(`${run}/summary`)).json()) as { rows: { quarantined: number } };
+    assert.equal(quarantine.total, summary.rows.quarantined);
+
+    const fields = (await (
+      await get(`/api/v1/incidents/${incidentId}/datasets/${datasetId}/fields`)
+    ).json()) as {
+      sampled_records: number;
+      fields: { name: string; samples: string[] }[];
+    };
+    assert.ok(fields.sampled_records > 0 && fields.fields.length > 0);
+    const categories = (await (await get("/api/v1/categories")).json()) as { key: string; label: string }[];
+    assert.equal(categories.find((c) => c.key === "user.contact.email")?.label, "Email address");
   });
 
   it("sends security headers and no-store on every API answer", async () => {

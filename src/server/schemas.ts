@@ -191,6 +191,42 @@ export const org = z
   })
   .meta({ id: "AffectedOrg" });
 
+export const quarantinedRow = z
+  .object({
+    file: z.string().meta({ description: "the uploaded file's name" }),
+    line: z.number().nullable(),
+    row: z.number().nullable(),
+    reason: z.string(),
+    raw: z.string().nullable().meta({ description: "the first 2,000 characters of the row" }),
+  })
+  .meta({ id: "QuarantinedRow" });
+
+export const datasetFields = z
+  .object({
+    format: z.object({
+      label: z.string(),
+      container: z.enum(["lines", "array", "page", "csv", "parquet", "empty"]),
+      kind: z.enum(["event", "profile", "flat"]),
+      gzip: z.boolean(),
+    }),
+    sampled_records: z.number(),
+    fields: z.array(
+      z.object({
+        name: z.string(),
+        seen: z.number().meta({ description: "sampled records with a value in this field" }),
+        samples: z.array(z.string()).meta({ description: "up to 3 distinct values, masked" }),
+        category: z.string().nullable(),
+        roles: z.array(
+          z.enum(["distinct_id", "user_id", "device_id", "email", "name", "country", "region", "org_id"]),
+        ),
+      }),
+    ),
+    unmapped: z.array(z.string()),
+  })
+  .meta({ id: "DatasetFields" });
+
+export const dataCategory = z.object({ key: z.string(), label: z.string() }).meta({ id: "DataCategory" });
+
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), total: z.number(), offset: z.number(), limit: z.number() });
 

@@ -105,6 +105,8 @@ export async function serve(
       out(
         [
           "No account exists yet. Create the first admin with this one-time code (valid until the server stops):",
+          `  ${bootstrap}`,
+          `Open ${url} in a browser and enter it, or use the API:`,
           `  curl -s ${url}/api/v1/bootstrap -H 'content-type: application/json' \\`,
           `    -d '{"code":"${bootstrap}","email":"you@example.com","password":"a passphrase of 12+ characters"}'`,
           "The answer holds the admin's second-factor secret (otpauth URI): add it to an authenticator app.",
@@ -112,7 +114,7 @@ export async function serve(
         ].join("\n"),
       );
     } else {
-      out(`Sign in: POST ${url}/api/v1/session with email, password and (if set up) totp.`);
+      out(`Sign in at ${url} (or POST ${url}/api/v1/session with email, password and, if set up, totp).`);
     }
     return {
       url,

@@ -24,7 +24,7 @@ let serial = 0;
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { authRateLimit?: number } = {},
+  options: { authRateLimit?: number; webRoot?: string } = {},
 ): Promise<TestServer> {
   const dir = await tempDir("blastradius-api-");
   const config = loadConfig({
@@ -40,6 +40,7 @@ export async function startTestServer(
     onBootstrapped: () => {},
     authRateLimit: options.authRateLimit ?? 10_000,
     log: () => {},
+    webRoot: options.webRoot,
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();

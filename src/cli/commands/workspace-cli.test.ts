@@ -85,7 +85,7 @@ describe("workspace CLI (embedded store)", () => {
   it("prints help for every new command, exit 0", () => {
     const top = cli(["--help"], {});
     assert.equal(top.code, 0);
-    for (const name of ["serve", "worker", "incident", "dataset", "user", "audit", "analyze"]) {
+    for (const name of ["serve", "worker", "incident", "dataset", "user", "audit", "analyze", "report"]) {
       assert.match(top.stdout, new RegExp(`\\n  ${name}\\b`), name);
       const r = cli([name, "--help"], {});
       assert.equal(r.code, 0, name);
@@ -199,13 +199,25 @@ describe("workspace CLI (embedded store)", () => {
       [[run.id, "succeeded"]],
     );
     assert.equal(incident.datasets.length, 2);
+    type Entry = { kind: string; body: string; author: string };
     assert.deepEqual(
-      incident.timeline.map((t: { kind: string; body: string; author: string }) => [
-        t.kind,
-        t.body,
-        t.author,
-      ]),
+      incident.timeline
+        .filter((t: Entry) => t.kind !== "system")
+        .map((t: Entry) => [t.kind, t.body, t.author]),
       [["call", "Vendor called", "cli"]],
+    );
+    // The system's own entries: each dataset's arrival and the analysis.
+    assert.deepEqual(
+      incident.timeline
+        .filter((t: Entry) => t.kind === "system")
+        .map((t: Entry) => [t.body.replace(/, [\d.]+ [KMG]?B$|, \d+ bytes$/, ", SIZE"), t.author]),
+      [
+        ...demo.datasets.map((f) => [`Dataset received: ${path.basename(f)}, SIZE`, "system"]),
+        [
+          `Analysis done: ${demo.counts.affectedPeople.toLocaleString("en-US")} people, ${demo.counts.affectedOrgs.toLocaleString("en-US")} organisations affected`,
+          "system",
+        ],
+      ],
     );
     assert.equal(incident.decisions[0].decision, "not_required");
 
@@ -215,6 +227,27 @@ describe("workspace CLI (embedded store)", () => {
     const list = cli(["incident", "list"], env);
     assert.match(list.stdout, new RegExp(`^${incidentId} .*Analytics vendor breach$`, "m"));
     assert.equal(cli(["incident", "show", "no-such-id"], env).code, 2);
+  });
+
+  it("writes the regulator draft and the incident report", async () => {
+    const md = cli(["report", "regulator", "--incident", incidentId], env);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /^## \(a\) Nature of the breach$/m);
+    assert.match(
+      md.stdout,
+      new RegExp(`\\*\\*${demo.counts.affectedPeople.toLocaleString("en-US")} people\\*\\* affected`),
+    );
+    const out = path.join(dir, "incident-report.pdf");
+    const pdf = cli(["report", "incident", "--incident", incidentId, "--format", "pdf", "--out", out], env);
+    assert.equal(pdf.code, 0, pdf.stderr);
+    assert.match(pdf.stderr, /wrote the incident report \(pdf, \d+ bytes\)/);
+    const { readFile } = await import("node:fs/promises");
+    assert.equal((await readFile(out)).subarray(0, 5).toString("latin1"), "%PDF-");
+    const noOut = cli(["report", "incident", "--incident", incidentId, "--format", "pdf"], env);
+    assert.equal(noOut.code, 2);
+    assert.match(noOut.stderr, /--format pdf needs --out FILE/);
+    assert.equal(cli(["report", "board", "--incident", incidentId], env).code, 2);
+    assert.equal(cli(["report", "incident"], env).code, 2);
   });
 
   it("queues a run without running it with --no-wait", () => {

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { Context } from "../../app/context.ts";
+import { inspectDataset } from "../../datasets/inspect-dataset.ts";
+import { listCategories } from "../../datasets/list-categories.ts";
 import {
   deleteDataset,
   getDataset,
@@ -10,7 +12,7 @@ import {
 import { AppError, badInput } from "../../lib/errors.ts";
 import { actorOf } from "../authenticate.ts";
 import type { App } from "../build-server.ts";
-import { dataset, idParam, mappingDocument } from "../schemas.ts";
+import { dataCategory, dataset, datasetFields, idParam, mappingDocument } from "../schemas.ts";
 
 const datasetParams = z.object({ id: z.uuid(), datasetId: z.uuid() });
 
@@ -84,6 +86,33 @@ export async function datasetRoutes(app: App, ctx: Context): Promise<void> {
       schema: { tags, summary: "One dataset", params: datasetParams, response: { 200: dataset } },
     },
     async (request) => getDataset(ctx, actorOf(request), request.params.id, request.params.datasetId),
+  );
+  app.get(
+    "/incidents/:id/datasets/:datasetId/fields",
+    {
+      config: { role: "analyst" },
+      schema: {
+        tags,
+        summary: "The dataset's format and fields, from a sample of its first records (audited)",
+        description:
+          "For the mapping editor: each field's count in the sample, up to 3 masked values, the category it maps to (the defaults with the dataset's mapping) and the identifying roles it plays; `unmapped` lists the fields with neither.",
+        params: datasetParams,
+        response: { 200: datasetFields },
+      },
+    },
+    async (request) => inspectDataset(ctx, actorOf(request), request.params.id, request.params.datasetId),
+  );
+  app.get(
+    "/categories",
+    {
+      config: { role: "viewer" },
+      schema: {
+        tags,
+        summary: "The data categories a field can be mapped to, with their plain names",
+        response: { 200: z.array(dataCategory) },
+      },
+    },
+    async (request) => listCategories(actorOf(request)),
   );
   app.put(
     "/incidents/:id/datasets/:datasetId/mapping",
