@@ -265,6 +265,9 @@ const samples: Record<string, Sample> = {
   "GET /api/v1/campaigns/:campaignId/recipients": async () => ({
     path: `/campaigns/${campaignId}/recipients?limit=3`,
   }),
+  "GET /api/v1/campaigns/:campaignId/preview.html": async () => ({
+    path: `/campaigns/${campaignId}/preview.html?email=${encodeURIComponent(recipientEmail)}&locale=de`,
+  }),
   "GET /api/v1/campaigns/:campaignId/preview": async () => ({
     path: `/campaigns/${campaignId}/preview?email=${encodeURIComponent(recipientEmail)}&locale=fr`,
   }),

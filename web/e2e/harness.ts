@@ -36,6 +36,8 @@ export type E2E = {
   browser: Browser;
   /** requests the browser tried to make to another origin (blocked) */
   foreignRequests: string[];
+  /** every URL the browser asked for */
+  requests: string[];
   /** console errors and page errors (a CSP violation shows up here) */
   pageErrors: string[];
   newContext(viewport?: { width: number; height: number }): Promise<BrowserContext>;
@@ -66,6 +68,7 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   const origin = new URL(server.url).origin;
   const foreignRequests: string[] = [];
+  const requests: string[] = [];
   const pageErrors: string[] = [];
   const contexts: BrowserContext[] = [];
   return {
@@ -74,12 +77,14 @@ export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
     bootstrapCode,
     browser,
     foreignRequests,
+    requests,
     pageErrors,
     async newContext(viewport = { width: 1280, height: 900 }) {
       const context = await browser.newContext({ viewport, acceptDownloads: true });
       contexts.push(context);
       await context.route("**/*", (route) => {
         const url = route.request().url();
+        requests.push(url);
         if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === origin) {
           return route.continue();
         }
@@ -115,6 +120,8 @@ function watch(page: Page, errors: string[]): void {
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
+  // from the top, so the sticky bar is not drawn in the middle of a full-page picture
+  await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

@@ -163,10 +163,12 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     await page.getByRole("heading", { name: /^Campaign / }).waitFor(LONG);
     campaignUrl = page.url();
 
-    const recipient = page.getByLabel("Recipient");
-    const second = await recipient.locator("option").nth(1).getAttribute("value");
+    // the second suggested recipient, typed in
+    const second = await page.locator("datalist option").nth(1).getAttribute("value");
     assert.ok(second);
-    await recipient.selectOption(second);
+    await page.getByLabel("Recipient").fill(second);
+    await page.getByLabel("Recipient").press("Enter");
+    await page.getByText(`<${second}>`).first().waitFor();
     const language = page.getByLabel("Language", { exact: true });
     await language.selectOption("es");
     await page.getByTestId("preview-subject").waitFor();
@@ -179,6 +181,9 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     const subject = page.getByTestId("preview-subject");
     for (let i = 0; i < 100 && (await subject.textContent()) === spanish; i++) await page.waitForTimeout(100);
     assert.notEqual(await subject.textContent(), spanish, "the German subject replaced the Spanish one");
+    await page.getByTitle("HTML preview").scrollIntoViewIfNeeded();
+    const html = page.frameLocator('iframe[title="HTML preview"]');
+    await html.getByText("Example Company").first().waitFor();
     await screenshot(page, "10-campaign-preview");
   });
 

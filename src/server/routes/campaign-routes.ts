@@ -276,6 +276,38 @@ export async function campaignRoutes(app: App, ctx: Context): Promise<void> {
     },
   );
   app.get(
+    "/campaigns/:campaignId/preview.html",
+    {
+      config: { role: "analyst" },
+      schema: {
+        tags,
+        summary:
+          "The HTML part one recipient gets, as a document of its own for the UI's preview frame (audited)",
+        description:
+          "Served under its own Content-Security-Policy: the message's inline styles apply, and nothing runs, loads or leaves.",
+        params: campaignParam,
+        querystring: z.object({ email: z.string().min(3), locale: z.string().max(20).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const p = await previewFromCampaign(
+        ctx,
+        actorOf(request),
+        request.params.campaignId,
+        request.query.email,
+        request.query.locale,
+      );
+      // The app's policy forbids inline styles and framing; this document needs the first and
+      // allows only the second, from the app itself, in a sandbox with no scripts.
+      reply.header(
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; sandbox",
+      );
+      reply.header("x-frame-options", "SAMEORIGIN");
+      return reply.type("text/html; charset=utf-8").send(p.html);
+    },
+  );
+  app.get(
     "/campaigns/:campaignId/outbox",
     {
       config: { role: "analyst" },

@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useMemo, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { API, api, query } from "../api/client.ts";
 import type { Campaign, CampaignCounts, Delivery, DeliveryState, Preview } from "../api/types.ts";
@@ -289,6 +289,8 @@ function PreviewCard({ cid }: { cid: string }) {
       ),
   });
   const [email, setEmail] = useState("");
+  // what is typed, until it is committed (Enter or leaving the field); null: not touched yet
+  const [draft, setDraft] = useState<string | null>(null);
   const [locale, setLocale] = useState("");
   const recipients = first.data?.items ?? [];
   const chosen = email || recipients[0]?.email || "";
@@ -301,8 +303,6 @@ function PreviewCard({ cid }: { cid: string }) {
     staleTime: 60_000,
   });
   const p = preview.data;
-  const html = p?.html;
-  const srcDoc = useMemo(() => (html ? withoutInlineStyles(html) : ""), [html]);
   return (
     <section className="card" aria-labelledby={`${uid}-title`}>
       <h3 id={`${uid}-title`}>Preview</h3>
@@ -317,19 +317,31 @@ function PreviewCard({ cid }: { cid: string }) {
       ) : (
         <>
           <div className="form-grid">
-            <Field
-              label="Recipient"
-              hint={`One of the first ${formatNumber(recipients.length)} in the ledger`}
-            >
+            <Field label="Recipient" hint="Any recipient's address; the first ledger page is suggested">
               {(id) => (
-                <select id={id} value={chosen} onChange={(e) => setEmail(e.target.value)}>
-                  {recipients.map((r) => (
-                    <option key={r.ordinal} value={r.email}>
-                      {r.email}
-                      {r.locale ? ` (${r.locale})` : ""}
-                    </option>
-                  ))}
-                </select>
+                <>
+                  <input
+                    id={id}
+                    type="email"
+                    list={`${uid}-recipients`}
+                    value={draft ?? chosen}
+                    onChange={(e) => setDraft(e.target.value)}
+                    onBlur={() => draft !== null && setEmail(draft.trim())}
+                    onKeyDown={(e) => {
+                      if (e.key === "Enter" && draft !== null) {
+                        e.preventDefault();
+                        setEmail(draft.trim());
+                      }
+                    }}
+                  />
+                  <datalist id={`${uid}-recipients`}>
+                    {recipients.map((r) => (
+                      <option key={r.ordinal} value={r.email}>
+                        {r.locale ?? ""}
+                      </option>
+                    ))}
+                  </datalist>
+                </>
               )}
             </Field>
             <Field label="Language">
@@ -373,11 +385,13 @@ function PreviewCard({ cid }: { cid: string }) {
                 </div>
                 <div>
                   <h4>HTML part</h4>
-                  <iframe className="preview" sandbox="" srcDoc={srcDoc} title="HTML preview" />
-                  <p className="muted">
-                    Shown without the message's own styling, which this page's security policy blocks; the
-                    text and links are as sent.
-                  </p>
+                  {/* its own document, under its own policy: the message's styles apply, nothing runs */}
+                  <iframe
+                    className="preview"
+                    sandbox=""
+                    src={`${API}${campaignPath(cid)}/preview.html${query({ email: chosen, locale })}`}
+                    title="HTML preview"
+                  />
                 </div>
               </div>
             </div>
@@ -386,19 +400,6 @@ function PreviewCard({ cid }: { cid: string }) {
       )}
     </section>
   );
-}
-
-/**
- * A srcdoc frame inherits this page's Content-Security-Policy, which blocks inline styles: each of the
- * message's `style` attributes and `<style>` blocks would be refused and logged. They are cut out of the
- * text first (parsing it with DOMParser would report them too). The values in the message are escaped
- * by the server, so a quote in a value cannot end an attribute early; whatever this misses is still only
- * refused by the policy, in a frame that runs nothing.
- */
-function withoutInlineStyles(html: string): string {
-  return html
-    .replace(/<style\b[^>]*>[\s\S]*?<\/style\s*>/gi, "")
-    .replace(/\sstyle\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)/gi, "");
 }
 
 function Ledger({ cid, status }: { cid: string; status: Status }) {
