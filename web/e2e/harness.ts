@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { totpCode } from "../../src/auth/totp.ts";
 import { loadConfig } from "../../src/config/env.ts";
 import { tempDir } from "../../src/lib/test-fixtures.ts";
@@ -117,12 +117,13 @@ function watch(page: Page, errors: string[]): void {
   });
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** What the screen shows (1280 × 900 unless the context says otherwise), from the top or from `at`. */
+export async function screenshot(page: Page, name: string, at?: Locator): Promise<string> {
   await mkdir(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  // from the top, so the sticky bar is not drawn in the middle of a full-page picture
-  await page.evaluate("window.scrollTo(0, 0)");
-  await page.screenshot({ path: file, fullPage: true });
+  if (at) await at.scrollIntoViewIfNeeded();
+  else await page.evaluate("window.scrollTo(0, 0)");
+  await page.screenshot({ path: file });
   return file;
 }
 

@@ -63,6 +63,11 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     await page.getByRole("heading", { name: "Timeline" }).waitFor();
     incidentUrl = page.url().replace(/\/$/, "");
     await page.getByText("Dataset received:").first().waitFor(LONG);
+    await page.getByText("Loading the deadlines").waitFor({ state: "detached", ...LONG });
+    await page
+      .getByText(/ left$/)
+      .first()
+      .waitFor();
     await screenshot(page, "04-incident-overview");
   });
 
@@ -89,7 +94,7 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     await page.getByLabel("Category of plan").selectOption("user.account");
     await page.getByRole("button", { name: "Save mapping" }).click();
     await page.getByText("Mapping saved.").waitFor();
-    await screenshot(page, "05-dataset-mapping");
+    await screenshot(page, "05-dataset-mapping", page.getByRole("heading", { name: /^Fields and mapping/ }));
 
     await page.getByRole("button", { name: "Run analysis" }).click();
     await page.getByText("Analysis finished.").waitFor(LONG);
@@ -105,6 +110,11 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     await page.getByRole("heading", { name: "People by country" }).waitFor();
     await page.getByRole("heading", { name: "Affected organisations" }).waitFor();
     await screenshot(page, "07-blast-radius");
+    await screenshot(
+      page,
+      "07-blast-radius-people",
+      page.getByRole("heading", { name: "Affected organisations" }),
+    );
     const email = supportUsers[0]?.email ?? "";
     await page.getByLabel("Search people").fill(email.toUpperCase());
     await page.getByRole("button", { name: "Search", exact: true }).click();
@@ -184,7 +194,7 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     await page.getByTitle("HTML preview").scrollIntoViewIfNeeded();
     const html = page.frameLocator('iframe[title="HTML preview"]');
     await html.getByText("Example Company").first().waitFor();
-    await screenshot(page, "10-campaign-preview");
+    await screenshot(page, "10-campaign-preview", page.getByRole("heading", { name: "Preview" }));
   });
 
   it("needs a second person to approve, then sends to the outbox", async () => {

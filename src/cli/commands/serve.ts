@@ -4,10 +4,12 @@ import { type Command, parseOptions } from "../command.ts";
 
 const help = `Usage: blastradius serve
 
-Runs the incident workspace: the web API on HOST:PORT with the store, and job workers that run the
-analyses. On a new embedded store without an identity store it seeds a demo incident. It prints
-where it listens and, while no account exists, a one-time code to create the first admin (or run
-'blastradius user bootstrap' before starting it). 'npm start' runs the same.
+Runs the incident workspace: the web UI and its API on HOST:PORT with the store, and job workers
+that run the analyses and campaigns. The UI is served from web/dist (built by npm install, or
+'npm run build:web'). On a new embedded store without an identity store it seeds a demo
+incident. It prints where it listens and, while no account exists, a one-time code to create the
+first admin in the browser (or run 'blastradius user bootstrap' before starting it). 'npm start'
+runs the same.
 Stops gracefully on SIGINT (Ctrl-C) or SIGTERM: running jobs go back to the queue.
 
 Options:
@@ -61,7 +63,7 @@ export async function serveUntilSignal(config: Config): Promise<number> {
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "run the incident workspace: the web API and its job workers (what npm start runs)",
+  summary: "run the incident workspace: the web UI, its API and the job workers (what npm start runs)",
   help,
   run: (argv, config) => {
     parseOptions(argv, {});

@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, setCsrfToken } from "../api/client.ts";
 import type { TotpEnrollment, User } from "../api/types.ts";
-import { ErrorMessage, Field } from "../layout/ui.tsx";
+import { ErrorMessage, Field, NewPasswordField } from "../layout/ui.tsx";
 import { TotpSetup } from "./totp-setup.tsx";
 
 /**
@@ -99,19 +99,12 @@ export function SetupPage() {
             />
           )}
         </Field>
-        <Field label="Password" hint="At least 12 characters">
-          {(id) => (
-            <input
-              id={id}
-              type="password"
-              required
-              minLength={12}
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <NewPasswordField
+          label="Password"
+          hint="At least 12 characters"
+          value={password}
+          onChange={setPassword}
+        />
         <ErrorMessage error={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Creating…" : "Create admin"}

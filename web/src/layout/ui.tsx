@@ -65,6 +65,36 @@ export function Field({
   );
 }
 
+/** A new password: the server's minimum (12) and maximum, and the hint password managers need. */
+export function NewPasswordField({
+  label,
+  hint,
+  value,
+  onChange,
+}: {
+  label: string;
+  hint?: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={label} hint={hint}>
+      {(id) => (
+        <input
+          id={id}
+          type="password"
+          required
+          minLength={12}
+          maxLength={1024}
+          autoComplete="new-password"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
 export function Card({
   title,
   children,

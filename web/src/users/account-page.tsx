@@ -4,7 +4,16 @@ import { api } from "../api/client.ts";
 import type { ApiToken, TotpEnrollment } from "../api/types.ts";
 import { useSession } from "../auth/session.tsx";
 import { TotpSetup } from "../auth/totp-setup.tsx";
-import { Card, ErrorMessage, Field, formatDate, Loading, Notice, PageHeader } from "../layout/ui.tsx";
+import {
+  Card,
+  ErrorMessage,
+  Field,
+  formatDate,
+  Loading,
+  NewPasswordField,
+  Notice,
+  PageHeader,
+} from "../layout/ui.tsx";
 import { ROLE_HELP, useUsers } from "./users-page.tsx";
 
 /** The signed-in user: who they are, their password, second factor and API tokens. */
@@ -64,34 +73,13 @@ function ChangePassword() {
       <h2 id="password-title">Change password</h2>
       {/* for password managers: which account the new password belongs to */}
       <input type="email" hidden readOnly autoComplete="username" value={user.email} />
-      <Field label="New password" hint="At least 12 characters; a passphrase is easiest">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            required
-            minLength={12}
-            maxLength={1024}
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="New password again">
-        {(id) => (
-          <input
-            id={id}
-            type="password"
-            required
-            minLength={12}
-            maxLength={1024}
-            autoComplete="new-password"
-            value={again}
-            onChange={(e) => setAgain(e.target.value)}
-          />
-        )}
-      </Field>
+      <NewPasswordField
+        label="New password"
+        hint="At least 12 characters; a passphrase is easiest"
+        value={password}
+        onChange={setPassword}
+      />
+      <NewPasswordField label="New password again" value={again} onChange={setAgain} />
       <ErrorMessage error={change.error} />
       {done ? <Notice>Password changed.</Notice> : null}
       <button type="submit" className="primary" disabled={change.isPending}>

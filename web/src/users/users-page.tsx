@@ -4,7 +4,15 @@ import { type FormEvent, useEffect, useState } from "react";
 import { api } from "../api/client.ts";
 import { ROLES, type Role, type TotpEnrollment, type User } from "../api/types.ts";
 import { useSession } from "../auth/session.tsx";
-import { ErrorMessage, Field, formatDate, Loading, Notice, PageHeader } from "../layout/ui.tsx";
+import {
+  ErrorMessage,
+  Field,
+  formatDate,
+  Loading,
+  NewPasswordField,
+  Notice,
+  PageHeader,
+} from "../layout/ui.tsx";
 
 export const ROLE_HELP: Record<Role, string> = {
   viewer: "reads incidents, clocks, counts and obligations",
@@ -267,20 +275,12 @@ function CreateUser({
             </select>
           )}
         </Field>
-        <Field label="Initial password" hint="At least 12 characters; give it to the person privately">
-          {(id) => (
-            <input
-              id={id}
-              type="password"
-              required
-              minLength={12}
-              maxLength={1024}
-              autoComplete="new-password"
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <NewPasswordField
+          label="Initial password"
+          hint="At least 12 characters; give it to the person privately"
+          value={password}
+          onChange={setPassword}
+        />
       </div>
       <ErrorMessage error={create.error} />
       <div className="actions">
