@@ -189,3 +189,24 @@ export async function demoUsers(
       return { user_id, email, name };
     });
 }
+
+/**
+ * The document in the campaign preview's frame, once the frame shows `expect` (in its address), read
+ * through the page's session. (A sandboxed frame without scripts is its own process in Chromium, and
+ * reading its DOM from the test is not reliable; its address and answer are.)
+ */
+export async function previewFrameDocument(
+  page: Page,
+  expect: string,
+): Promise<{ html: string; csp: string }> {
+  const frame = page.getByTitle("HTML preview");
+  let src = "";
+  for (let i = 0; i < 300 && !src.includes(expect); i++) {
+    src = (await frame.getAttribute("src")) ?? "";
+    if (!src.includes(expect)) await page.waitForTimeout(100);
+  }
+  assert.ok(src.includes(expect), `the preview frame shows ${expect}: ${src}`);
+  const response = await page.request.get(new URL(src, page.url()).toString());
+  assert.equal(response.status(), 200);
+  return { html: await response.text(), csp: response.headers()["content-security-policy"] ?? "" };
+}

@@ -9,6 +9,7 @@ import {
   currentTotp,
   demoUsers,
   type E2E,
+  previewFrameDocument,
   screenshot,
   setUpFirstAdmin,
   signIn,
@@ -191,9 +192,10 @@ describe("the demo incident in the browser", { timeout: 900_000 }, () => {
     const subject = page.getByTestId("preview-subject");
     for (let i = 0; i < 100 && (await subject.textContent()) === spanish; i++) await page.waitForTimeout(100);
     assert.notEqual(await subject.textContent(), spanish, "the German subject replaced the Spanish one");
+    const { html } = await previewFrameDocument(page, "locale=de");
+    assert.match(html, /Example Company/);
+    assert.match(html, /<html[^>]*lang="de"/);
     await page.getByTitle("HTML preview").scrollIntoViewIfNeeded();
-    const html = page.frameLocator('iframe[title="HTML preview"]');
-    await html.getByText("Example Company").first().waitFor();
     await screenshot(page, "10-campaign-preview", page.getByRole("heading", { name: "Preview" }));
   });
 
