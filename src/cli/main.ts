@@ -9,6 +9,7 @@ import { incidentCommand } from "./commands/incident.ts";
 import { notifyCommand } from "./commands/notify.ts";
 import { obligationsCommand } from "./commands/obligations.ts";
 import { reportCommand } from "./commands/report.ts";
+import { scanCommand } from "./commands/scan.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { workerCommand } from "./commands/worker.ts";
@@ -24,6 +25,7 @@ const commands: readonly Command[] = [
   userCommand,
   notifyCommand,
   reportCommand,
+  scanCommand,
   auditCommand,
 ];
 

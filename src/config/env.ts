@@ -70,6 +70,7 @@ const schema = z.object({
     .min(3, "a name with contact details, such as 'Data Protection Officer, dpo@example.com'")
     .max(500, "at most 500 characters")
     .optional(),
+  BLASTRADIUS_CHROMIUM: z.string().min(1, "the path of a Chromium executable").default("/usr/bin/chromium"),
 });
 
 export type Config = Readonly<{
@@ -99,6 +100,8 @@ export type Config = Readonly<{
   dkimDomain?: string;
   /** the DPO or other contact point that regulator report drafts name (GDPR Art. 33(3)(b)) */
   dpoContact?: string;
+  /** the Chromium the exposure scanner drives */
+  chromiumPath: string;
 }>;
 
 const UNITS: Record<string, number> = {
@@ -158,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dkimSelector: c.BLASTRADIUS_DKIM_SELECTOR,
     dkimDomain: c.BLASTRADIUS_DKIM_DOMAIN,
     dpoContact: c.BLASTRADIUS_DPO_CONTACT,
+    chromiumPath: c.BLASTRADIUS_CHROMIUM,
   });
 }
