@@ -180,7 +180,6 @@ function sinkHandler(received: SinkRequest[]) {
       return;
     }
     received.push({ host, method: req.method ?? "", url: url.pathname, bytes: body.length });
-    if (process.env.CDP_DEBUG) console.log("SINK", Date.now() % 100000, host, url.pathname, body.length);
     const json = (value: unknown) => {
       res.writeHead(200, { ...cors, "content-type": "application/json" }).end(JSON.stringify(value));
     };
