@@ -6,6 +6,7 @@ import { auditCommand } from "./commands/audit.ts";
 import { datasetCommand } from "./commands/dataset.ts";
 import { demoDataCommand } from "./commands/demo-data.ts";
 import { incidentCommand } from "./commands/incident.ts";
+import { lookalikesCommand } from "./commands/lookalikes.ts";
 import { notifyCommand } from "./commands/notify.ts";
 import { obligationsCommand } from "./commands/obligations.ts";
 import { reportCommand } from "./commands/report.ts";
@@ -24,6 +25,7 @@ const commands: readonly Command[] = [
   datasetCommand,
   userCommand,
   notifyCommand,
+  lookalikesCommand,
   reportCommand,
   scanCommand,
   auditCommand,
