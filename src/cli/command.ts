@@ -6,7 +6,6 @@ import { usageError } from "../lib/errors.ts";
 
 export type Command = Readonly<{
   name: string;
-  summary: string;
   help: string;
   run: (argv: readonly string[], config: Config) => Promise<number>;
 }>;

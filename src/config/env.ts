@@ -71,6 +71,17 @@ const schema = z.object({
     .max(500, "at most 500 characters")
     .optional(),
   BLASTRADIUS_CHROMIUM: z.string().min(1, "the path of a Chromium executable").default("/usr/bin/chromium"),
+  BLASTRADIUS_OFFICIAL_DOMAINS: z
+    .string()
+    .regex(
+      /^\s*[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*(,\s*[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*)*$/,
+      "the company's own mail domains, comma-separated, such as example.com,example.co.uk",
+    )
+    .optional(),
+  BLASTRADIUS_DNS_CACHE: z
+    .string()
+    .min(1, "the path of a DNS cache file (mailauth's JSON format)")
+    .optional(),
 });
 
 export type Config = Readonly<{
@@ -102,6 +113,10 @@ export type Config = Readonly<{
   dpoContact?: string;
   /** the Chromium the exposure scanner drives */
   chromiumPath: string;
+  /** the company's own domains, which the "is this message really from us?" check compares senders with */
+  officialDomains: readonly string[];
+  /** answer that check's DNS questions from this file (mailauth's DNS cache format) instead of DNS */
+  dnsCacheFile?: string;
 }>;
 
 const UNITS: Record<string, number> = {
@@ -162,5 +177,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dkimDomain: c.BLASTRADIUS_DKIM_DOMAIN,
     dpoContact: c.BLASTRADIUS_DPO_CONTACT,
     chromiumPath: c.BLASTRADIUS_CHROMIUM,
+    officialDomains: (c.BLASTRADIUS_OFFICIAL_DOMAINS ?? "")
+      .split(",")
+      .map((d) => d.trim().toLowerCase())
+      .filter((d) => d !== ""),
+    dnsCacheFile: c.BLASTRADIUS_DNS_CACHE,
   });
 }

@@ -9,6 +9,7 @@ export const errorCodes = {
   UNAUTHENTICATED: { exit: 2, http: 401 },
   FORBIDDEN: { exit: 2, http: 403 },
   CONFLICT: { exit: 2, http: 409 },
+  GONE: { exit: 2, http: 410 },
   TOO_LARGE: { exit: 2, http: 413 },
   RATE_LIMITED: { exit: 1, http: 429 },
   STORE_BUSY: { exit: 1, http: 503 },

@@ -21,7 +21,8 @@ import { getVendor, type Vendor } from "../vendors/manage-vendors.ts";
  */
 export type ReportData = {
   incident: Incident;
-  vendor: Vendor | null;
+  /** What the reports say of the vendor: who, where, its standing. */
+  vendor: Pick<Vendor, "id" | "name" | "website" | "risk_tier" | "status"> | null;
   /** the latest succeeded analysis, whose counts and obligations the reports use */
   run: { id: string; finished_at: string | null; summary: Summary } | null;
   /** from that run and the incident's clocks and answers as they are now; empty without a run */

@@ -29,8 +29,11 @@ import { campaignRoutes } from "./routes/campaign-routes.ts";
 import { datasetRoutes } from "./routes/dataset-routes.ts";
 import { filingRoutes } from "./routes/filing-routes.ts";
 import { incidentRoutes } from "./routes/incident-routes.ts";
+import { questionnaireRoutes } from "./routes/questionnaire-routes.ts";
 import { reportRoutes } from "./routes/report-routes.ts";
+import { vendorReviewRoutes } from "./routes/vendor-review-routes.ts";
 import { vendorRoutes } from "./routes/vendor-routes.ts";
+import { verifyEmailRoutes } from "./routes/verify-email-routes.ts";
 import { DEFAULT_WEB_ROOT, registerWebUi } from "./web-ui.ts";
 
 export type ServerOptions = {
@@ -188,6 +191,8 @@ export async function buildServer(
     async (api) => {
       await accountRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx, { ...options, rate });
       await vendorRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await vendorReviewRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await questionnaireRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx, rate);
       await incidentRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await datasetRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await analysisRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
@@ -195,6 +200,7 @@ export async function buildServer(
       await filingRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await reportRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       await auditRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+      await verifyEmailRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
       api.get("/openapi.json", { config: { role: "public" }, schema: { hide: true } }, async () =>
         app.swagger(),
       );

@@ -17,6 +17,10 @@ import { sendCampaign } from "../notify/send-campaign.ts";
 import { outboxTransport } from "../notify/transports.ts";
 import { recordFiling } from "../obligations/file-notice.ts";
 import { createVendor } from "../vendors/manage-vendors.ts";
+import { startOffboarding } from "../vendors/offboarding.ts";
+import { addEvidence, sendQuestionnaire } from "../vendors/questionnaires.ts";
+import { assignRequirementSet, requirementSet } from "../vendors/requirement-sets.ts";
+import { createFinding } from "../vendors/vendor-findings.ts";
 import { jobHandlers } from "./serve.ts";
 import { type Session, startTestServer, type TestServer } from "./test-server.ts";
 
@@ -77,6 +81,13 @@ const bounce = () =>
     "",
   ].join("\r\n");
 const newVendor = async () => (await createVendor(server.ctx, systemActor, { name: unique("vendor") })).id;
+const newReviewedVendor = async () => {
+  const v = await newVendor();
+  await assignRequirementSet(server.ctx, systemActor, v, "baseline");
+  return v;
+};
+const newLink = async () =>
+  (await sendQuestionnaire(server.ctx, systemActor, await newReviewedVendor())).token;
 const newDataset = async (incident: string) =>
   (
     await uploadDataset(server.ctx, systemActor, incident, {
@@ -99,6 +110,107 @@ function datasetForm(): FormData {
 }
 
 const samples: Record<string, Sample> = {
+  "GET /api/v1/vendors/export": async () => ({ path: "/vendors/export?format=fides" }),
+  "POST /api/v1/vendors/import": async () => ({
+    path: "/vendors/import",
+    raw: { type: "application/yaml", data: `name: ${unique("vendor")}\ndata: [{ category: user.name }]\n` },
+  }),
+  "GET /api/v1/vendors/scans": async () => ({ path: "/vendors/scans" }),
+  "POST /api/v1/vendors/scans": async () => ({
+    path: "/vendors/scans",
+    // each call is a new scan (the same scan twice is a 409)
+    body: {
+      scanned_at: new Date(Date.UTC(2026, 0, 1) + ++n * 1000).toISOString(),
+      urls: ["https://app.shop.test/"],
+      flows: [],
+      third_party_hosts: [],
+    },
+  }),
+  "GET /api/v1/vendors/:id/flows": async () => ({ path: `/vendors/${await newVendor()}/flows` }),
+  "PUT /api/v1/vendors/:id/flows": async () => ({
+    path: `/vendors/${await newVendor()}/flows`,
+    body: { flows: [{ category: "user.contact.email", surface: "web" }] },
+  }),
+  "GET /api/v1/vendors/:id/scans": async () => ({ path: `/vendors/${await newVendor()}/scans` }),
+  "GET /api/v1/requirement-sets": async () => ({ path: "/requirement-sets" }),
+  "POST /api/v1/vendors/:id/requirement-set": async () => ({
+    path: `/vendors/${await newVendor()}/requirement-set`,
+    body: { set: "elevated" },
+  }),
+  "POST /api/v1/vendors/assign-requirements": async () => ({
+    path: "/vendors/assign-requirements",
+    body: { set: "baseline", min_tier: "critical" },
+  }),
+  "GET /api/v1/vendors/dashboard": async () => ({ path: "/vendors/dashboard" }),
+  "GET /api/v1/vendors/:id/findings": async () => ({ path: `/vendors/${await newVendor()}/findings` }),
+  "POST /api/v1/vendors/:id/findings": async () => ({
+    path: `/vendors/${await newVendor()}/findings`,
+    body: { title: "No DPA", severity: "high", due_at: "2026-12-31" },
+  }),
+  "PATCH /api/v1/vendor-findings/:id": async () => {
+    const f = await createFinding(server.ctx, systemActor, await newVendor(), {
+      title: "x",
+      severity: "low",
+    });
+    return { path: `/vendor-findings/${f.id}`, body: { status: "closed" } };
+  },
+  "POST /api/v1/vendors/:id/reviews/complete": async () => ({
+    path: `/vendors/${await newVendor()}/reviews/complete`,
+    body: {},
+  }),
+  "POST /api/v1/vendors/:id/offboarding/start": async () => ({
+    path: `/vendors/${await newVendor()}/offboarding/start`,
+  }),
+  "GET /api/v1/vendors/:id/offboarding": async () => ({ path: `/vendors/${await newVendor()}/offboarding` }),
+  "POST /api/v1/vendors/:id/offboarding/steps": async () => {
+    const v = await newVendor();
+    await startOffboarding(server.ctx, systemActor, v);
+    return { path: `/vendors/${v}/offboarding/steps`, body: { step: "keys_revoked" } };
+  },
+  "POST /api/v1/vendors/:id/questionnaires": async () => ({
+    path: `/vendors/${await newReviewedVendor()}/questionnaires`,
+    body: { expires_in_days: 3 },
+  }),
+  "GET /api/v1/vendors/:id/questionnaires": async () => ({
+    path: `/vendors/${await newReviewedVendor()}/questionnaires`,
+  }),
+  "POST /api/v1/vendors/:id/questionnaires/:questionnaireId/revoke": async () => {
+    const v = await newReviewedVendor();
+    const q = await sendQuestionnaire(server.ctx, systemActor, v);
+    return { path: `/vendors/${v}/questionnaires/${q.questionnaire.id}/revoke` };
+  },
+  "GET /api/v1/vendors/:id/questionnaires/:questionnaireId/evidence/:evidenceId": async () => {
+    const v = await newReviewedVendor();
+    const q = await sendQuestionnaire(server.ctx, systemActor, v);
+    const e = await addEvidence(server.ctx, q.token, {
+      requirement_id: "mfa",
+      name: "policy.pdf",
+      content: Buffer.from("policy"),
+    });
+    return { path: `/vendors/${v}/questionnaires/${q.questionnaire.id}/evidence/${e.id}` };
+  },
+  // The vendor's routes: no account, only the link's token.
+  "GET /api/v1/questionnaires/:token": async () => ({ path: `/questionnaires/${await newLink()}` }),
+  "POST /api/v1/questionnaires/:token": async () => ({
+    path: `/questionnaires/${await newLink()}`,
+    body: {
+      respondent: "Vendor CISO",
+      answers: Object.fromEntries(
+        (await requirementSet("baseline")).requirements.map((r) => [r.id, { answer: "yes" }]),
+      ),
+    },
+  }),
+  "POST /api/v1/questionnaires/:token/evidence": async () => {
+    const form = new FormData();
+    form.append("requirement_id", "mfa");
+    form.append("file", new Blob(["a policy"]), "policy.txt");
+    return { path: `/questionnaires/${await newLink()}/evidence`, form };
+  },
+  // Public: no account; answers with the verdict (the DNS cache is empty, so nothing verifies).
+  "POST /api/v1/verify-email": async () => ({
+    path: "/verify-email",
+    raw: { type: "text/plain", data: "From: a@example.com\r\nSubject: x\r\n\r\nhello" },
+  }),
   "GET /api/v1/health": async () => ({ path: "/health" }),
   "GET /api/v1/openapi.json": async () => ({ path: "/openapi.json" }),
   // The first admin exists: bootstrapping again is refused whoever asks.
@@ -343,7 +455,13 @@ describe("the API's access control", { timeout: 180_000 }, () => {
   before(async () => {
     const demoDir = await tempDir("blastradius-api-demo-");
     const demo = await generateDemoIncident({ outDir: demoDir, users: 300, orgs: 30, events: 3000, seed: 3 });
-    server = await startTestServer({ BLASTRADIUS_IDENTITIES: demo.identitiesDir });
+    const dnsCache = `${demoDir}/dns-cache.json`;
+    await (await import("node:fs/promises")).writeFile(dnsCache, "{}");
+    server = await startTestServer({
+      BLASTRADIUS_IDENTITIES: demo.identitiesDir,
+      BLASTRADIUS_OFFICIAL_DOMAINS: "example.com",
+      BLASTRADIUS_DNS_CACHE: dnsCache,
+    });
     incidentId = await newIncident();
     for (const file of demo.datasets) {
       const { createReadStream } = await import("node:fs");

@@ -42,16 +42,61 @@ export const apiToken = z
   })
   .meta({ id: "ApiToken" });
 
+export const vendorFlow = z
+  .object({
+    id: z.string(),
+    category: z.string(),
+    surface: z.enum(["web", "server", "batch"]).nullable().meta({ description: "null: every surface" }),
+    fields: z.array(z.string()),
+    declared: z.boolean(),
+    state: z.enum(["declared", "seen", "undeclared"]).meta({
+      description:
+        "seen: declared and seen by the latest attached scan; declared: not seen by it; undeclared: seen by a scan, not declared",
+    }),
+    last_seen_at: z.string().nullable(),
+    last_seen_scan_id: z.string().nullable(),
+  })
+  .meta({ id: "VendorFlow" });
+
 export const vendor = z
   .object({
     id: z.string(),
     name: z.string(),
+    description: z.string().nullable(),
     website: z.string().nullable(),
-    risk_tier: z.enum(["low", "medium", "high", "critical"]).nullable(),
+    catalogue_id: z.string().nullable(),
+    domains: z.array(z.string()),
+    purposes: z.array(z.string()),
+    processing_locations: z.array(z.string()).meta({ description: "ISO 3166-1 alpha-2" }),
+    sub_processors: z.array(
+      z.object({ name: z.string(), purpose: z.string().optional(), location: z.string().optional() }),
+    ),
+    contract_ref: z.string().nullable(),
+    dpa_ref: z.string().nullable(),
+    certifications: z.array(z.string()),
+    incident_contact: z.string().nullable(),
+    breach_notice_hours: z.number().nullable(),
+    access: z.enum(["receives", "reads", "writes", "admin"]).nullable(),
+    people_count: z.number().nullable(),
+    risk_tier: z
+      .enum(["low", "medium", "high", "critical"])
+      .nullable()
+      .meta({ description: "the override when set, else the computed tier" }),
+    risk_tier_override: z.enum(["low", "medium", "high", "critical"]).nullable(),
+    risk_reason: z.string().nullable(),
+    requirement_set: z.string().nullable(),
+    owner_id: z.string().nullable(),
+    owner_email: z.string().nullable(),
+    owner_name: z.string().nullable(),
+    review_interval_days: z.number().nullable(),
+    next_review_at: z.string().nullable().meta({ description: "YYYY-MM-DD" }),
+    last_reviewed_at: z.string().nullable(),
     status: z.enum(["active", "under_review", "offboarding", "offboarded"]),
+    offboarding_started_at: z.string().nullable(),
     notes: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
+    flows: z.array(vendorFlow),
   })
   .meta({ id: "Vendor" });
 

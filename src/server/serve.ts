@@ -9,6 +9,7 @@ import { purgeExpired } from "../incidents/purge-incident.ts";
 import { requeueExpired } from "../jobs/queue.ts";
 import { startWorker, type Worker } from "../jobs/run-worker.ts";
 import { NOTIFY_JOB, notifyJobHandler } from "../notify/incident-campaign.ts";
+import { startReviewReminders } from "../vendors/vendor-reviews.ts";
 import { buildServer } from "./build-server.ts";
 
 export type Running = { url: string; close(): Promise<void> };
@@ -47,15 +48,20 @@ export async function startWorkers(
     }
   };
   let timer: NodeJS.Timeout | undefined;
+  let reminders: { stop(): Promise<void> } | undefined;
   if (count > 0) {
     await purge();
     timer = setInterval(purge, PURGE_EVERY_MS);
     timer.unref();
+    // vendor review reminders: once now, then every 24 hours (each vendor is claimed before sending,
+    // so several processes never remind twice)
+    reminders = startReviewReminders(ctx, log);
   }
   return {
     workers,
     stop: async () => {
       clearInterval(timer);
+      await reminders?.stop();
       await Promise.all(workers.map((w) => w.stop()));
     },
   };

@@ -17,8 +17,19 @@ import { ReportsPage } from "./reports/reports-page.tsx";
 import { AccountPage } from "./users/account-page.tsx";
 import { UsersPage } from "./users/users-page.tsx";
 import { VendorsPage } from "./vendors/vendors-page.tsx";
+import { VerifyPage } from "./verify/verify-page.tsx";
 
+/** Public pages first: they need no session and do not wait for one. Everything else is the staff app. */
 export function App() {
+  return (
+    <Routes>
+      <Route path="verify" element={<VerifyPage />} />
+      <Route path="*" element={<StaffApp />} />
+    </Routes>
+  );
+}
+
+function StaffApp() {
   const auth = useAuthState();
   switch (auth.state) {
     case "loading":

@@ -262,7 +262,6 @@ async function analyzeStoredIncident(
 
 export const analyzeCommand: Command = {
   name: "analyze",
-  summary: "match a vendor dataset to your users: affected people, orgs, admins, exposure",
   help,
   run: async (argv, config) => {
     const o = parseOptions(argv, {

@@ -160,7 +160,6 @@ export async function runAudit(
 
 export const auditCommand: Command = {
   name: "audit",
-  summary: "verify the audit log's hash chain, or list its events",
   help,
   run: (argv, config) => runAudit(argv, config),
 };

@@ -65,7 +65,6 @@ const datasetLine = (d: Dataset) =>
 
 export const datasetCommand: Command = {
   name: "dataset",
-  summary: "store a vendor's dataset files under an incident (sealed), list them, set their mapping",
   help,
   run: async (argv, config) => {
     const [sub, ...rest] = argv;

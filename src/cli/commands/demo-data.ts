@@ -20,7 +20,6 @@ Example:
 
 export const demoDataCommand: Command = {
   name: "demo-data",
-  summary: "write a synthetic incident (vendor exports, identity store, expected results)",
   help,
   run: async (argv) => {
     const o = parseOptions(argv, {

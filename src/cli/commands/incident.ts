@@ -383,7 +383,6 @@ function plan(sub: string | undefined, argv: readonly string[]): Work {
 
 export const incidentCommand: Command = {
   name: "incident",
-  summary: "open, list, show and update incidents; set clocks, add timeline notes, record decisions",
   help,
   run: async (argv, config) => {
     const [sub, ...rest] = argv;

@@ -219,7 +219,6 @@ async function match(argv: readonly string[]): Promise<number> {
 
 export const lookalikesCommand: Command = {
   name: "lookalikes",
-  summary: "lookalike domains of yours (typos, homoglyphs, combosquats) and a feed check for them",
   help,
   run: async (argv) => (argv[0] === "match" ? match(argv.slice(1)) : generate(argv)),
 };

@@ -393,7 +393,6 @@ async function outbox(argv: readonly string[], config: Config): Promise<number> 
 
 export const notifyCommand: Command = {
   name: "notify",
-  summary: "tell affected people and org admins: preview, send, resume, bounces, export",
   help,
   async run(argv, config) {
     const [sub, ...rest] = argv;

@@ -37,7 +37,6 @@ Example:
 
 export const obligationsCommand: Command = {
   name: "obligations",
-  summary: "decide which notices are owed, to whom and by when, from a summary.json",
   help,
   run: async (argv) => {
     const o = parseOptions(argv, {

@@ -45,8 +45,6 @@ Examples:
 
 export const reportCommand: Command = {
   name: "report",
-  summary:
-    "write an incident's regulator notification draft (GDPR Art. 33) or incident report, as Markdown or PDF",
   help,
   run: async (argv, config) => {
     const { values: o, positionals } = parseCommandLine(argv, {

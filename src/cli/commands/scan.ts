@@ -83,7 +83,6 @@ function parseUrl(value: string): string {
 
 export const scanCommand: Command = {
   name: "scan",
-  summary: "find which personal data your web front-end sends to which vendor (real Chromium)",
   help,
   async run(argv, config: Config) {
     const o = parseOptions(argv, {

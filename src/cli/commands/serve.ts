@@ -63,7 +63,6 @@ export async function serveUntilSignal(config: Config): Promise<number> {
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "run the incident workspace: the web UI, its API and the job workers (what npm start runs)",
   help,
   run: (argv, config) => {
     parseOptions(argv, {});

@@ -152,7 +152,6 @@ function formatCreated(what: string, user: User, totp: TotpEnrollment | undefine
 
 export const userCommand: Command = {
   name: "user",
-  summary: "create the first admin, add accounts, list accounts",
   help,
   run: async (argv, config) => {
     const [sub, ...rest] = argv;

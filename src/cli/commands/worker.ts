@@ -50,7 +50,6 @@ const untilSignal = () =>
 
 export const workerCommand: Command = {
   name: "worker",
-  summary: "run analysis jobs from a shared PostgreSQL store (beside servers with BLASTRADIUS_WORKERS=0)",
   help,
   run: async (argv, config) => {
     const o = parseOptions(argv, { concurrency: { type: "string" } });

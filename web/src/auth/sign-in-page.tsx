@@ -1,5 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
+import { Link } from "react-router-dom";
 import { ApiError, api, setCsrfToken } from "../api/client.ts";
 import type { User } from "../api/types.ts";
 import { ErrorMessage, Field } from "../layout/ui.tsx";
@@ -83,6 +84,10 @@ export function SignInPage() {
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Signing in…" : needsCode ? "Verify and sign in" : "Sign in"}
         </button>
+        <p className="muted">
+          Received an email that claims to come from us?{" "}
+          <Link to="/verify">Check whether it is genuine.</Link>
+        </p>
       </form>
     </main>
   );
