@@ -13,9 +13,11 @@ import { IncidentsPage } from "./incidents/incidents-page.tsx";
 import { Shell } from "./layout/shell.tsx";
 import { ErrorMessage, Loading } from "./layout/ui.tsx";
 import { ObligationsPage } from "./obligations/obligations-page.tsx";
+import { QuestionnairePage } from "./questionnaire/questionnaire-page.tsx";
 import { ReportsPage } from "./reports/reports-page.tsx";
 import { AccountPage } from "./users/account-page.tsx";
 import { UsersPage } from "./users/users-page.tsx";
+import { VendorPage } from "./vendors/vendor-page.tsx";
 import { VendorsPage } from "./vendors/vendors-page.tsx";
 import { VerifyPage } from "./verify/verify-page.tsx";
 
@@ -24,6 +26,7 @@ export function App() {
   return (
     <Routes>
       <Route path="verify" element={<VerifyPage />} />
+      <Route path="questionnaire/:token" element={<QuestionnairePage />} />
       <Route path="*" element={<StaffApp />} />
     </Routes>
   );
@@ -65,6 +68,7 @@ function StaffApp() {
                 <Route path="reports" element={<ReportsPage />} />
               </Route>
               <Route path="vendors" element={<VendorsPage />} />
+              <Route path="vendors/:vendorId" element={<VendorPage />} />
               <Route path="users" element={<UsersPage />} />
               <Route path="account" element={<AccountPage />} />
               <Route path="audit" element={<AuditPage />} />
