@@ -20,6 +20,10 @@ export type ScanSiteInput = Readonly<{
   blockUnmapped: boolean;
   firstParty: readonly string[];
   inventoryFile?: string;
+  /** The inventory itself (the workspace store's), instead of a file. */
+  inventory?: readonly DeclaredVendor[];
+  /** What the report names as the inventory when it is not a file. */
+  inventoryLabel?: string;
   catalogueFile?: string;
   outDir: string;
   settleMs: number;
@@ -51,7 +55,7 @@ export async function scanSite(input: ScanSiteInput): Promise<ScanResult> {
   const [seed, catalogue, inventory, steps] = await Promise.all([
     loadSeed(input.seedFile),
     loadVendorCatalogue(input.catalogueFile),
-    input.inventoryFile ? loadVendorFile(input.inventoryFile) : Promise.resolve([] as DeclaredVendor[]),
+    input.inventoryFile ? loadVendorFile(input.inventoryFile) : Promise.resolve(input.inventory ?? []),
     input.stepsFile ? loadSteps(input.stepsFile) : Promise.resolve(undefined),
   ]);
   const needles = buildNeedles(seed.values);
@@ -87,7 +91,7 @@ export async function scanSite(input: ScanSiteInput): Promise<ScanResult> {
     skipped_seed_fields: needles.skipped.map((s) => s.field),
     truncated_requests: exposures.truncated,
     user_agent: capture.userAgent,
-    inventory: input.inventoryFile ?? null,
+    inventory: input.inventoryFile ?? input.inventoryLabel ?? null,
   };
   await writeScanReport(input.outDir, summary, exposures.findings);
   return { summary, findings: exposures.findings, outDir: input.outDir };

@@ -31,9 +31,12 @@ type Finding = {
 };
 
 // Async: the test app answers the browser from this process, so a blocking spawn would hang it.
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -221,6 +224,40 @@ describe("blastradius scan on the test app", { timeout: 240_000 }, () => {
     // The sinks really received what the scanner reports (it watched, it did not stub).
     assert.ok(app.sink.some((r) => r.host === "api2.amplitude.com" && r.bytes > 0));
     assert.ok(app.proxied.length > 0);
+  });
+
+  it("compares with the workspace store's inventory with --store-inventory", async () => {
+    const store = { BLASTRADIUS_DATA: path.join(dir, "store") };
+    const declared = path.join(dir, "store-vendors.yaml");
+    await writeFile(
+      declared,
+      `vendors:
+  - { name: Mixpanel, catalogue: mixpanel, data: [{ category: user, surface: web }] }
+  - { name: Segment, catalogue: segment, data: [{ category: user.contact.email, surface: server }] }
+`,
+    );
+    const imported = await run(["vendors", "import", declared], store);
+    assert.equal(imported.code, 0, imported.stderr);
+    const out = path.join(dir, "scan-store");
+    const both = await run([...scanArgs(out, declared, ["--store-inventory"])], store);
+    assert.equal(both.code, 2, "--inventory and --store-inventory together");
+    const args = scanArgs(out, declared, ["--store-inventory", "--fail-on-undeclared", "--json", "--quiet"]);
+    args.splice(args.indexOf("--inventory"), 2);
+    const result = await run(args, store);
+    assert.equal(result.code, 3, result.stderr);
+    const summary = JSON.parse(result.stdout);
+    assert.equal(summary.inventory, "the workspace store");
+    const flow = (vendor: string, category: string) =>
+      summary.flows.find(
+        (f: { vendor_id: string; category: string }) => f.vendor_id === vendor && f.category === category,
+      );
+    assert.equal(flow("mixpanel", "user.contact.email")?.declared, true);
+    assert.equal(
+      flow("segment", "user.contact.email")?.declared,
+      false,
+      "declared for the server, not the web",
+    );
+    assert.equal(flow("posthog", "user.contact.email")?.declared, false);
   });
 
   it("exits 0 with --fail-on-undeclared when the inventory declares every flow", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppError } from "../lib/errors.ts";
-import { formatVendorFile, parseVendorFile, parseVendorRecords } from "./vendor-file.ts";
+import { declaredVendorsOf, formatVendorFile, parseVendorFile, parseVendorRecords } from "./vendor-file.ts";
 
 describe("parseVendorFile", () => {
   it("reads a list of vendors with their flows", () => {
@@ -157,6 +157,42 @@ describe("parseVendorRecords", () => {
       "data",
       "[{ category: user.name }, { category: user.name }]",
       /^a\.yaml: data\.1: user\.name on every surface is listed twice/,
+    );
+  });
+});
+
+describe("declaredVendorsOf", () => {
+  it("keeps what the store declares and leaves out flows only a scan saw", () => {
+    const flow = (category: string, declared: boolean, surface: "web" | "server" | null = null) => ({
+      category,
+      fields: declared ? ["$email"] : [],
+      surface,
+      declared,
+    });
+    assert.deepEqual(
+      declaredVendorsOf([
+        {
+          name: "Mixpanel",
+          catalogue_id: "mixpanel",
+          domains: ["mixpanel.com"],
+          flows: [
+            flow("user.contact.email", true, "web"),
+            flow("user.name", false, "web"),
+            flow("user.unique_id", true),
+          ],
+        },
+      ]),
+      [
+        {
+          name: "Mixpanel",
+          catalogue: "mixpanel",
+          domains: ["mixpanel.com"],
+          data: [
+            { category: "user.contact.email", fields: ["$email"], surface: "web" },
+            { category: "user.unique_id", fields: ["$email"], surface: null },
+          ],
+        },
+      ],
     );
   });
 });

@@ -195,6 +195,33 @@ export function parseVendorFile(text: string, source: string): DeclaredVendor[] 
   }));
 }
 
+/**
+ * The scanner's view of the stored inventory: what each vendor is declared to receive. Flows a scan
+ * saw but nobody declared are not declarations.
+ */
+export function declaredVendorsOf(
+  vendors: readonly {
+    name: string;
+    catalogue_id: string | null;
+    domains: readonly string[];
+    flows: readonly {
+      category: string;
+      fields: readonly string[];
+      surface: Surface | null;
+      declared: boolean;
+    }[];
+  }[],
+): DeclaredVendor[] {
+  return vendors.map((v) => ({
+    name: v.name,
+    catalogue: v.catalogue_id,
+    domains: [...v.domains],
+    data: v.flows
+      .filter((f) => f.declared)
+      .map((f) => ({ category: f.category, fields: [...f.fields], surface: f.surface })),
+  }));
+}
+
 async function readText(file: string, option: string): Promise<string> {
   try {
     return await readFile(file, "utf8");

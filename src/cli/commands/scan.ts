@@ -1,12 +1,16 @@
+import { cliActor } from "../../auth/roles.ts";
 import type { Config } from "../../config/env.ts";
 import { usageError } from "../../lib/errors.ts";
 import type { MapHost } from "../../scan/run-scan.ts";
 import { scanSite } from "../../scan/scan-site.ts";
-import { type Command, parseOptions, positiveInt, requireOption } from "../command.ts";
+import { listVendors } from "../../vendors/manage-vendors.ts";
+import { declaredVendorsOf } from "../../vendors/vendor-file.ts";
+import { type Command, parseOptions, positiveInt, requireOption, withContext } from "../command.ts";
 
 const help = `Usage: blastradius scan --url URL [--url URL ...] --seed FILE --out DIR [--steps FILE]
                         [--crawl N] [--map-host HOST=IP:PORT ...] [--ignore-https-errors]
-                        [--block-unmapped] [--first-party DOMAIN ...] [--inventory FILE]
+                        [--block-unmapped] [--first-party DOMAIN ...]
+                        [--inventory FILE | --store-inventory]
                         [--catalogue FILE] [--settle MS] [--timeout MS] [--fail-on-undeclared]
                         [--json] [--quiet]
 
@@ -39,7 +43,10 @@ Options:
                         findings unless their payload is a known vendor SDK's (a proxy).
   --inventory FILE      your vendors-as-code file (see README): each (vendor, category) flow seen
                         is declared or undeclared, and declared web flows not seen are listed.
-                        Without it every flow is undeclared.
+                        Without it (or --store-inventory) every flow is undeclared.
+  --store-inventory     compare with the vendors in the workspace store instead of a file (their
+                        declared flows; see 'blastradius vendors'): BLASTRADIUS_DATA or
+                        DATABASE_URL, as for the other workspace commands.
   --catalogue FILE      a vendor catalogue to use instead of the bundled one (same YAML format).
   --settle MS           a page's visit ends after MS ms without a new request (default 1000).
   --timeout MS          navigation timeout per page (default 30000).
@@ -48,7 +55,8 @@ Options:
   --quiet               no progress lines and no summary text.
   -h, --help            this help.
 
-Environment: BLASTRADIUS_CHROMIUM (the Chromium to drive; default /usr/bin/chromium).
+Environment: BLASTRADIUS_CHROMIUM (the Chromium to drive; default /usr/bin/chromium); with
+--store-inventory also the store's settings (BLASTRADIUS_DATA, DATABASE_URL, BLASTRADIUS_ENCRYPTION_KEY).
 
 Exit codes: 0 scanned (findings or not), 1 the scan failed (browser, --steps error), 2 bad usage or
 bad input (the message names the option or file), 3 with --fail-on-undeclared: undeclared flows.
@@ -96,6 +104,7 @@ export const scanCommand: Command = {
       "block-unmapped": { type: "boolean" },
       "first-party": { type: "string", multiple: true },
       inventory: { type: "string" },
+      "store-inventory": { type: "boolean" },
       catalogue: { type: "string" },
       settle: { type: "string" },
       timeout: { type: "string" },
@@ -108,6 +117,13 @@ export const scanCommand: Command = {
     const seedFile = requireOption(o.seed, "--seed");
     const outDir = requireOption(o.out, "--out");
     const crawl = o.crawl === undefined || o.crawl === "0" ? 0 : positiveInt(o.crawl, "--crawl", 0);
+    if (o.inventory && o["store-inventory"]) {
+      throw usageError("--inventory and --store-inventory: give one inventory, a file or the store");
+    }
+    // Read before the browser starts, and the store closed again: a scan takes minutes.
+    const storeInventory = o["store-inventory"]
+      ? await withContext(config, async (ctx) => declaredVendorsOf(await listVendors(ctx, cliActor)))
+      : undefined;
     const quiet = o.quiet === true;
     const log = (line: string) => {
       if (!quiet) process.stderr.write(`${line}\n`);
@@ -122,6 +138,7 @@ export const scanCommand: Command = {
       blockUnmapped: o["block-unmapped"] === true,
       firstParty: o["first-party"] ?? [],
       ...(o.inventory ? { inventoryFile: o.inventory } : {}),
+      ...(storeInventory ? { inventory: storeInventory, inventoryLabel: "the workspace store" } : {}),
       ...(o.catalogue ? { catalogueFile: o.catalogue } : {}),
       outDir,
       settleMs: positiveInt(o.settle, "--settle", 1000),
