@@ -160,12 +160,23 @@ async function sameSiteLinks(page: Page, sites: readonly string[]): Promise<stri
   return out;
 }
 
+/** The app's own hosts, which --block-unmapped leaves reachable: the --url hosts, and each
+ * --first-party domain with its subdomains. */
+export function reachableHosts(options: Pick<CaptureOptions, "urls" | "firstParty">): string[] {
+  return [
+    ...new Set([
+      ...options.urls.map((u) => new URL(u).hostname),
+      ...options.firstParty.flatMap((d) => [d, `*.${d}`]),
+    ]),
+  ];
+}
+
 export async function captureSite(options: CaptureOptions): Promise<CaptureResult> {
   const firstUrl = options.urls[0];
   if (firstUrl === undefined) throw new AppError("USAGE", "missing --url");
   const ownHosts = options.urls.map((u) => new URL(u).hostname);
   const sites = [...ownHosts, ...options.firstParty];
-  const browser = await launchScanBrowser(options, ownHosts);
+  const browser = await launchScanBrowser(options, reachableHosts(options));
   const pages: PageVisit[] = [];
   let currentPage = firstUrl;
   const recorder = new RequestRecorder(() => currentPage);

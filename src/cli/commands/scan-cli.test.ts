@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { loadConfig } from "../../config/env.ts";
 import { AppError, exitCodeFor } from "../../lib/errors.ts";
 import { tempDir } from "../../lib/test-fixtures.ts";
-import { chromiumArgs } from "../../scan/run-scan.ts";
+import { chromiumArgs, reachableHosts } from "../../scan/run-scan.ts";
 import { parseMapHost, scanCommand } from "./scan.ts";
 
 const cli = path.resolve(import.meta.dirname, "../../../bin/blastradius.mjs");
@@ -34,6 +34,13 @@ describe("blastradius scan options", () => {
       ),
     );
     assert.ok(args.includes("--disable-blink-features=AutomationControlled"));
+    assert.deepEqual(
+      reachableHosts({
+        urls: ["https://app.shop.test/login", "https://app.shop.test/x"],
+        firstParty: ["api.shop.test"],
+      }),
+      ["app.shop.test", "api.shop.test", "*.api.shop.test"],
+    );
     assert.ok(
       !chromiumArgs({ mapHosts: [], blockUnmapped: false }).some((a) =>
         a.startsWith("--host-resolver-rules"),

@@ -36,8 +36,9 @@ Options:
   --map-host HOST=IP:PORT  resolve HOST to IP:PORT inside the browser (staging, tests);
                         repeatable. Without a port the address's own port is used.
   --ignore-https-errors accept certificates the browser would refuse (local test certificates).
-  --block-unmapped      every host that is not mapped with --map-host (nor localhost or an IP
-                        address) fails to resolve: nothing leaves the machine.
+  --block-unmapped      every host that is not mapped with --map-host (nor localhost, 127.0.0.1,
+                        a --url host or a --first-party domain) fails to resolve: nothing else
+                        leaves the machine.
   --first-party DOMAIN  another site that is the app's own (an API or CDN domain); repeatable.
                         The --url sites are always first-party. First-party requests are not
                         findings unless their payload is a known vendor SDK's (a proxy).
